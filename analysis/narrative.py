@@ -371,3 +371,22 @@ def caveat_series_start(claimed_start: int, series_start: int, series_name: str 
         f"the claim refers back to {claimed_start}, but the {series_name} here starts in "
         f"{series_start}, so {unchecked} be checked"
     )
+
+
+def sentence(text: str) -> str:
+    """``text`` as a sentence: first letter capitalised (the rest untouched), ending with a full stop."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def relative_phrase(pct: float, digits: int = 0) -> str:
+    """``"55% below"``, ``"12% above"`` or ``"equal to"`` for a percentage change (in percent)."""
+    if _is_missing(pct):
+        return "not comparable with"
+    rounded = _round(abs(pct), digits)
+    if rounded == 0:
+        return "about equal to" if pct != 0 else "equal to"
+    return f"{fmt_pct(abs(pct), digits)} {'below' if pct < 0 else 'above'}"

@@ -1,0 +1,547 @@
+"""Homicide decline (notebook 01): annual counts and rates with exact intervals, records, methods,
+monthly trend, year-to-date comparisons and borough rates.
+
+Tables are plain DataFrames (counts are victims; rates are victims per 100,000 residents);
+figures are built with the house style in ``analysis.charts`` and returned unsaved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analysis import charts, narrative, series, stats
+from analysis.params import ResolvedParameters
+
+SOURCE_VICTIMS = "MPS homicide victims open data (London Datastore)"
+SOURCE_PUBLISHED = "Met statements for whole-year totals without open data (data/published_figures.csv)"
+SOURCE_POPULATION = "ONS mid-year population estimates"
+CENSUS_BREAK = 2021
+CI_LABEL = "95% exact Poisson interval"
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------------------------
+
+
+def annual_table(area: str = "London", column: str = "victims", population_column: str = "population") -> pd.DataFrame:
+    """One row per year: count, exact 95% interval, months covered, source, denominator and rate.
+
+    Columns: ``year, victims, lower, upper, months_covered, source, population,
+    population_year, carried_forward, rate, rate_lower, rate_upper`` (rates per 100,000;
+    empty where the count or population is missing). ``column`` picks the count
+    (``victims``, ``victims_under_25``, ``victims_13_19``) and ``population_column`` its denominator.
+    """
+    annual = series.homicide_annual(area)
+    counts = annual[column].astype("Float64").astype(float)
+    table = pd.DataFrame({"year": annual.index, "victims": counts.to_numpy()})
+    ci = stats.poisson_ci_frame(counts.reset_index(drop=True))
+    table["lower"], table["upper"] = ci["lower"].to_numpy(), ci["upper"].to_numpy()
+    table["months_covered"] = annual["months_covered"].to_numpy()
+    table["source"] = annual["source"].to_numpy()
+    pop = series.population_for(list(annual.index), area, column=population_column)
+    table["population"] = pop["population"].to_numpy()
+    table["population_year"] = pop["population_year"].to_numpy()
+    table["carried_forward"] = pop["carried_forward"].to_numpy()
+    scale = stats.PER / table["population"]
+    table["rate"] = table["victims"] * scale
+    table["rate_lower"] = table["lower"] * scale
+    table["rate_upper"] = table["upper"] * scale
+    # A partial year's count is not an annual rate.
+    partial = table["months_covered"] < 12
+    table.loc[partial, ["rate", "rate_lower", "rate_upper"]] = np.nan
+    table = table.dropna(subset=["victims"]).reset_index(drop=True)
+    table["year"] = table["year"].astype(int)
+    return table
+
+
+def whole_years(table: pd.DataFrame, up_to: int | None = None) -> pd.DataFrame:
+    """Rows of complete years only (optionally up to and including ``up_to``)."""
+    rows = table[table["months_covered"] == 12]
+    if up_to is not None:
+        rows = rows[rows["year"] <= up_to]
+    return rows
+
+
+def rounded(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
+    """The table with floats rounded for display and CSV (counts stay whole)."""
+    out = table.copy()
+    for column in out.columns:
+        if out[column].dtype.kind == "f":
+            whole = out[column].dropna()
+            if len(whole) and (whole % 1 == 0).all():
+                out[column] = out[column].astype("Int64")
+            else:
+                out[column] = out[column].round(digits)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Headline
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Headline:
+    """Computed sentences about the focus year, and the finding-titles of the main charts."""
+
+    sentences: dict[str, str] = field(default_factory=dict)
+    count_title: str = ""
+    rate_title: str = ""
+    headline: str = ""
+
+
+def _series_by_year(table: pd.DataFrame, column: str) -> pd.Series:
+    return table.set_index("year")[column].astype(float)
+
+
+def ytd_counts(area: str, months: int, column: str = "victims") -> pd.Series:
+    """Victims in January to month ``months`` of every year with open data for those months, by year."""
+    monthly = series.monthly(area)
+    covered = monthly.groupby("year")["month"].max()
+    years = covered[covered >= months].index
+    subset = monthly[(monthly["month"] <= months) & monthly["year"].isin(years)]
+    return subset.groupby("year")[column].sum().astype(int)
+
+
+def headline(p: ResolvedParameters, table: pd.DataFrame, noun: str = "homicides") -> Headline:
+    """Sentences for the focus year: change on the base year with the exact test, records, peak.
+
+    For a partial focus year, the comparison is like for like (the same months of the base year)
+    and nothing is ranked against whole years.
+    """
+    out = Headline()
+    place = p.area
+    by_year = table.set_index("year")
+    focus = by_year.loc[p.year]
+    count = int(focus["victims"])
+
+    if p.is_partial:
+        ytd = ytd_counts(p.area, p.months_covered)
+        label = narrative.month_range_label(p.year, p.months_covered)
+        base_label = narrative.month_range_label(p.base_year, p.months_covered)
+        sentence = f"{place}: {narrative.fmt_int(count)} {noun} recorded in {label}; the data stop there, so {p.year} is a partial year and is not ranked against whole years."
+        out.sentences["partial"] = sentence
+        if p.base_year in ytd.index:
+            cmp = stats.compare_counts(int(ytd.loc[p.base_year]), int(ytd.loc[p.year]))
+            out.sentences["change"] = (
+                "Like for like: " + narrative.change_phrase(cmp, base_label, label, noun=noun) + "; " + narrative.chance_phrase(cmp) + "."
+            )
+        out.headline = sentence
+        out.count_title = f"{place}: {narrative.fmt_int(count)} {noun} in {label} (partial year)"
+        out.rate_title = f"{place}: rates are shown for whole years only, up to {p.latest_complete}"
+        return out
+
+    whole = whole_years(table, up_to=p.year)
+    counts = _series_by_year(whole, "victims")
+    record, rank_phrase = notable_record(counts, p.year, noun=noun)
+    base = by_year.loc[p.base_year]
+    if int(base["months_covered"]) == 12:
+        cmp = stats.compare_counts(int(base["victims"]), count)
+        out.sentences["change"] = narrative.sentence(narrative.change_phrase(cmp, str(p.base_year), str(p.year), noun=noun))
+        out.sentences["chance"] = narrative.sentence(narrative.chance_phrase(cmp))
+    else:
+        out.sentences["change"] = (
+            f"{p.base_year} has only {narrative.month_range_label(p.base_year, int(base['months_covered']))} in the data, so it is not compared with a whole year."
+        )
+    out.sentences["record"] = f"{place} had {narrative.fmt_int(count)} {noun} in {p.year}: {rank_phrase}."
+
+    peak_year, peak_value = stats.peak(counts)
+    if peak_year != p.year and peak_value == count:
+        out.sentences["peak"] = f"{p.year} equals the highest count in the series ({narrative.fmt_int(peak_value)}, first reached in {peak_year})."
+    elif peak_year != p.year:
+        since_peak = stats.compare_counts(int(peak_value), count)
+        out.sentences["peak"] = (
+            f"The highest count in the series was {narrative.fmt_int(peak_value)} in {peak_year}; {p.year} is "
+            f"{narrative.relative_phrase(since_peak.pct_change)} that peak; "
+            + narrative.chance_phrase(since_peak).replace("a change of this size", "a difference of this size")
+            + "."
+        )
+    else:
+        out.sentences["peak"] = f"{p.year} is the highest count in the series, which starts in {int(counts.index.min())}."
+
+    rates = _series_by_year(whole.dropna(subset=["rate"]), "rate")
+    if p.year in rates.index:
+        rate = rates.loc[p.year]
+        _, rate_phrase = notable_record(rates, p.year, noun=noun, measure="rate")
+        denominator = ""
+        if bool(focus["carried_forward"]):
+            denominator = (
+                f" There is no mid-{p.year} population estimate yet, so the mid-{int(focus['population_year'])} "
+                f"estimate ({narrative.fmt_int(focus['population'])}) is carried forward as the denominator."
+            )
+        out.sentences["rate"] = (
+            f"That is {narrative.fmt_rate(rate)} per 100,000 residents "
+            f"(95% interval {narrative.fmt_rate(focus['rate_lower'])} to {narrative.fmt_rate(focus['rate_upper'])}), "
+            f"{rate_phrase}.{denominator}"
+        )
+        out.rate_title = f"{place}'s homicide rate in {p.year}, {narrative.fmt_rate(rate)} per 100,000, is {rate_phrase}"
+    else:
+        out.rate_title = f"{place}: no population estimate for a rate in {p.year}"
+
+    out.sentences["population"] = population_sentence(p.area, [p.base_year] + ([record.since_year] if record.since_year else []), p.year)
+    out.count_title = f"{place} had {narrative.fmt_int(count)} {noun} in {p.year}, {rank_phrase.replace(f' {noun} since', ' since').replace(f' {noun} in the series', ' in the series')}"
+    out.headline = out.sentences["record"] + " " + out.sentences.get("chance", "")
+    return out
+
+
+def notable_record(values: pd.Series, year: int, *, noun: str = "homicides", measure: str = "count") -> tuple[stats.Record, str]:
+    """The more remarkable of "fewest since" and "most since" for ``year``, with its phrase.
+
+    The record that reaches further back wins (a series record beats any "since"); a year
+    that is neither is described against the previous year.
+    """
+    low = stats.record_since(values, year, kind="low")
+    high = stats.record_since(values, year, kind="high")
+
+    def reach(r: stats.Record) -> float:
+        if r.years_compared == 0:
+            return float("inf")
+        return -np.inf if r.is_record else float(r.since_year)
+
+    chosen = high if reach(high) < reach(low) else low
+    return chosen, narrative.record_phrase(chosen, noun=noun, measure=measure)
+
+
+def population_sentence(area: str, base_years: list[int], year: int) -> str:
+    """Population growth from each base year to the focus year's denominator (mid-year estimates).
+
+    When the focus year has no estimate yet, the latest one is used and the sentence says so.
+    """
+    pop = series.population_for(sorted(set(base_years)) + [year], area)
+    latest = int(pop.loc[year, "population_year"])
+    parts = []
+    for base in sorted(set(base_years)):
+        if base >= latest or pd.isna(pop.loc[base, "population"]):
+            continue
+        grow = stats.change_since(pop["population"], base, year)
+        rebased = " (this spans the 2021 census re-basing, so part of it is a change of method, not of people)" if base < CENSUS_BREAK <= latest else ""
+        parts.append(f"{narrative.fmt_signed(grow.change)} ({narrative.fmt_signed_pct(grow.pct_change, 1)}) since mid-{base}{rebased}")
+    head = f"{area}'s population was {narrative.fmt_int(pop.loc[year, 'population'])} at mid-{latest}"
+    if bool(pop.loc[year, "carried_forward"]):
+        head += f", the latest estimate (there is none for mid-{year} yet)"
+    if not parts:
+        return head + "."
+    return head + ": " + "; ".join(parts) + "."
+
+
+# --------------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------------
+
+
+def _source_line(table: pd.DataFrame, population: bool = False) -> str:
+    names = [SOURCE_VICTIMS]
+    if (table["source"] == "published").any():
+        names.append(SOURCE_PUBLISHED)
+    if population:
+        names.append(SOURCE_POPULATION)
+    return charts.source_note(*names)
+
+
+@charts.styled
+def plot_counts(table: pd.DataFrame, p: ResolvedParameters, title: str, *, noun: str = "homicides", ylabel: str = "Victims per year"):
+    """Bar chart of whole-year counts with exact 95% intervals; published-only years hollow; focus year highlighted."""
+    whole = whole_years(table)
+    fig, ax = charts.figure(
+        title,
+        f"{p.area}, homicide victims by year recorded, {int(whole['year'].min())}–{int(whole['year'].max())}, with {CI_LABEL}s",
+        _source_line(whole),
+    )
+    open_rows = whole[whole["source"] == "open data"]
+    pub_rows = whole[whole["source"] == "published"]
+    colours = [charts.PALETTE["highlight"] if y == p.year else charts.PALETTE["primary"] for y in open_rows["year"]]
+    ax.bar(open_rows["year"], open_rows["victims"], color=colours, width=0.75, label="open data (victim records)")
+    if len(pub_rows):
+        edge = [charts.PALETTE["highlight"] if y == p.year else charts.PALETTE["published"] for y in pub_rows["year"]]
+        ax.bar(pub_rows["year"], pub_rows["victims"], width=0.75, facecolor="white", edgecolor=edge, linewidth=1.6, hatch="//", label="published total only")
+    ax.errorbar(whole["year"], whole["victims"], yerr=[whole["victims"] - whole["lower"], whole["upper"] - whole["victims"]],
+                fmt="none", ecolor=charts.PALETTE["muted"], elinewidth=1, capsize=2, label=CI_LABEL)
+    charts.label_axes(ax, None, ylabel)
+    charts.integer_years(ax)
+    charts.start_at_zero(ax)
+    ax.legend(loc="upper right", frameon=False)
+    partial = table[table["months_covered"] < 12]
+    if len(partial):
+        labels = ", ".join(narrative.month_range_label(int(r.year), int(r.months_covered)) for r in partial.itertuples())
+        charts.note(fig, f"Partial years are left out: {labels}.")
+    return fig
+
+
+@charts.styled
+def plot_rates(table: pd.DataFrame, p: ResolvedParameters, title: str, *, ylabel: str = "Victims per 100,000 residents"):
+    """Line of whole-year rates with a shaded exact interval; carried-forward denominators and the 2021 census re-basing noted."""
+    whole = whole_years(table).dropna(subset=["rate"])
+    fig, ax = charts.figure(
+        title,
+        f"{p.area}, homicide victims per 100,000 residents (ONS mid-year population), with {CI_LABEL}",
+        _source_line(whole, population=True),
+    )
+    charts.interval_band(ax, whole["year"], whole["rate_lower"], whole["rate_upper"], charts.PALETTE["primary"], CI_LABEL)
+    ax.plot(whole["year"], whole["rate"], color=charts.PALETTE["primary"], marker="o", markersize=4, label="rate")
+    pub = whole[whole["source"] == "published"]
+    if len(pub):
+        charts.mark_published(ax, pub["year"], pub["rate"], label="from a published total")
+    if p.year in set(whole["year"]):
+        row = whole[whole["year"] == p.year].iloc[0]
+        charts.highlight_point(ax, p.year, row["rate"], f"{p.year}: {narrative.fmt_rate(row['rate'])}")
+    if whole["year"].min() < CENSUS_BREAK <= whole["year"].max():
+        charts.vline_break(ax, CENSUS_BREAK - 0.5, "population re-based on Census 2021")
+    charts.label_axes(ax, None, ylabel)
+    charts.integer_years(ax)
+    charts.start_at_zero(ax)
+    ax.legend(loc="lower left", frameon=False)
+    carried = whole[whole["carried_forward"].astype(bool)]
+    notes = []
+    if len(carried):
+        notes.append(
+            "; ".join(f"{int(r.year)} uses the mid-{int(r.population_year)} population (no later estimate yet)" for r in carried.itertuples())
+        )
+    notes.append("Rates for 2012–2020 use the pre-2021 population series, which overstated London's population, so they are slightly low.")
+    charts.note(fig, " ".join(n if n.endswith(".") else n + "." for n in notes))
+    return fig
+
+
+def method_table(area: str, ages: str = "all") -> pd.DataFrame:
+    """Victims by method group per whole year of open data, with the knife share (percent)."""
+    wide = series.breakdown(area, "method", ages)
+    grouped = wide.T.groupby(series.METHOD_GROUPS).sum().T
+    grouped = grouped.reindex(columns=["Knife or sharp implement", "Shooting", "Other methods", "Not known"], fill_value=0)
+    months = series.monthly(area).groupby("year")["month"].nunique()
+    grouped = grouped[grouped.index.isin(months[months == 12].index)]
+    out = grouped.reset_index()
+    out["total"] = grouped.sum(axis=1).to_numpy()
+    out["knife_share_pct"] = (100 * out["Knife or sharp implement"] / out["total"].where(out["total"] > 0)).round(1)
+    return out
+
+
+def method_title(methods: pd.DataFrame, area: str, noun: str = "homicides") -> str:
+    """Finding-title for the method chart: the knife share in the latest whole year and its range."""
+    last = methods.iloc[-1]
+    year = int(last["year"])
+    if last["total"] == 0:
+        return f"{area}: no {noun} in {year}, the latest whole year of open data"
+    share = last["knife_share_pct"]
+    return (
+        f"Knives or sharp implements were used in {narrative.fmt_pct(share)} of {area}'s {noun} in {year}, "
+        f"the latest whole year with victim-level data"
+    )
+
+
+@charts.styled
+def plot_methods(methods: pd.DataFrame, area: str, title: str, *, ylabel: str = "Victims per year"):
+    """Lines of victims per year by method group (knife, shooting, other, not known)."""
+    fig, ax = charts.figure(
+        title,
+        f"{area}, homicide victims by method of killing, whole years of victim-level open data",
+        charts.source_note(SOURCE_VICTIMS),
+    )
+    colours = {
+        "Knife or sharp implement": charts.PALETTE["knife"],
+        "Shooting": charts.PALETTE["shooting"],
+        "Other methods": charts.PALETTE["other"],
+        "Not known": charts.PALETTE["muted"],
+    }
+    styles = {"Knife or sharp implement": "-", "Shooting": "--", "Other methods": "-.", "Not known": ":"}
+    for column, colour in colours.items():
+        ax.plot(methods["year"], methods[column], color=colour, linestyle=styles[column], marker="o", markersize=3, label=column)
+    charts.label_axes(ax, None, ylabel)
+    charts.integer_years(ax)
+    charts.start_at_zero(ax)
+    ax.legend(loc="upper right", frameon=False)
+    return fig
+
+
+def monthly_table(area: str) -> pd.DataFrame:
+    """Monthly victims with the rolling 12-month total (complete windows only)."""
+    table = series.monthly(area)
+    table["rolling_12_months"] = stats.rolling_sum(table.set_index("period")["victims"], 12).to_numpy()
+    return table[["year", "month", "victims", "rolling_12_months"]]
+
+
+def monthly_title(table: pd.DataFrame, area: str) -> str:
+    """Finding-title for the monthly chart: the latest rolling-12-month total against its peak."""
+    rolling = table.dropna(subset=["rolling_12_months"])
+    last = rolling.iloc[-1]
+    peak = rolling.loc[rolling["rolling_12_months"].idxmax()]
+    end = f"{narrative.month_range_label(int(last['year']), int(last['month'])).split(' ')[0].split('–')[-1]} {int(last['year'])}"
+    peak_end = f"{narrative.month_range_label(int(peak['year']), int(peak['month'])).split(' ')[0].split('–')[-1]} {int(peak['year'])}"
+    return (
+        f"{area}: {narrative.fmt_int(last['rolling_12_months'])} homicides in the 12 months to {end}, "
+        f"against a high of {narrative.fmt_int(peak['rolling_12_months'])} in the 12 months to {peak_end}"
+    )
+
+
+@charts.styled
+def plot_monthly(table: pd.DataFrame, area: str, title: str):
+    """Monthly counts (thin bars) and the rolling 12-month total (line, right axis)."""
+    period = pd.to_datetime({"year": table["year"], "month": table["month"], "day": 1})
+    fig, ax = charts.figure(
+        title,
+        f"{area}, homicide victims per month (bars, left axis) and in the preceding 12 months (line, right axis)",
+        charts.source_note(SOURCE_VICTIMS),
+    )
+    ax.bar(period, table["victims"], width=25, color=charts.PALETTE["muted"], label="victims in the month")
+    charts.label_axes(ax, None, "Victims per month")
+    charts.start_at_zero(ax)
+    right = ax.twinx()
+    right.plot(period, table["rolling_12_months"], color=charts.PALETTE["primary"], linewidth=2, label="rolling 12-month total")
+    right.set_ylabel("Victims in the last 12 months")
+    right.set_ylim(bottom=0)
+    right.grid(False)
+    handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    ax.legend(handles=handles, loc="upper right", frameon=False)
+    return fig
+
+
+def domestic_table(area: str) -> pd.DataFrame:
+    """Domestic-abuse-related victims per whole year of open data and their share (percent)."""
+    wide = series.breakdown(area, "domestic_abuse")
+    months = series.monthly(area).groupby("year")["month"].nunique()
+    wide = wide[wide.index.isin(months[months == 12].index)]
+    out = pd.DataFrame({"year": wide.index, "domestic_abuse": wide["Domestic abuse"].to_numpy(), "total": wide.sum(axis=1).to_numpy()})
+    out["share_pct"] = (100 * out["domestic_abuse"] / out["total"].where(out["total"] > 0)).round(1)
+    return out
+
+
+def domestic_sentence(table: pd.DataFrame, area: str) -> str:
+    """The domestic abuse share in the latest whole year and over the whole series."""
+    last = table.iloc[-1]
+    overall = 100 * table["domestic_abuse"].sum() / max(table["total"].sum(), 1)
+    return (
+        f"In {int(last['year'])}, {narrative.fmt_int(last['domestic_abuse'])} of {narrative.fmt_int(last['total'])} victims in {area} "
+        f"({narrative.fmt_pct(last['share_pct'])}) were killed in domestic-abuse-related homicides, against "
+        f"{narrative.fmt_pct(overall)} over {int(table['year'].min())}–{int(last['year'])}."
+    )
+
+
+def ytd_table(area: str, months: int, focus: int) -> pd.DataFrame:
+    """Victims in the same months (January to ``months``) of every year, with exact intervals."""
+    counts = ytd_counts(area, months)
+    out = pd.DataFrame({"year": counts.index, "victims": counts.to_numpy()})
+    ci = stats.poisson_ci_frame(out["victims"])
+    out["lower"], out["upper"] = ci["lower"].round(2), ci["upper"].round(2)
+    out["focus"] = out["year"] == focus
+    return out
+
+
+@charts.styled
+def plot_ytd(table: pd.DataFrame, area: str, months: int, focus: int, title: str):
+    """Bars of January-to-month counts by year, the focus year highlighted and labelled."""
+    label = narrative.month_range_label(focus, months).removesuffix(f" {focus}")
+    fig, ax = charts.figure(title, f"{area}, homicide victims recorded in {label} of each year", charts.source_note(SOURCE_VICTIMS))
+    colours = [charts.PALETTE["highlight"] if f else charts.PALETTE["primary"] for f in table["focus"]]
+    bars = ax.bar(table["year"], table["victims"], color=colours, width=0.75)
+    charts.label_bars(ax, bars)
+    charts.label_axes(ax, None, f"Victims, {label}")
+    charts.integer_years(ax)
+    charts.start_at_zero(ax)
+    return fig
+
+
+def borough_rates(end_year: int, years: int = 3, column: str = "victims", population_column: str = "population") -> pd.DataFrame:
+    """Each borough's rate per 100,000 over the ``years`` whole years ending ``end_year``, with exact intervals.
+
+    Counts are summed over the window and divided by the summed mid-year populations
+    (person-years), so small counts are pooled. Sorted from highest rate.
+    """
+    annual = pd.read_csv(series.SERIES_DIR / "homicide_annual.csv")
+    pop = pd.read_csv(series.SERIES_DIR / "population.csv")
+    window = list(range(end_year - years + 1, end_year + 1))
+    rows = annual[(annual["area_code"] != series.LONDON_CODE) & annual["year"].isin(window) & (annual["months_covered"] == 12)]
+    counts = rows.groupby(["area_code", "area"])[column].agg(["sum", "count"]).reset_index()
+    counts = counts[counts["count"] == years]
+    person_years = pop[pop["year"].isin(window)].groupby("area_code")[population_column].sum()
+    counts["population_years"] = counts["area_code"].map(person_years)
+    counts = counts.rename(columns={"sum": "victims"}).drop(columns=["count"])
+    ci = stats.poisson_ci_frame(counts["victims"])
+    counts["rate"] = (stats.PER * counts["victims"] / counts["population_years"]).round(2)
+    counts["rate_lower"] = (stats.PER * ci["lower"] / counts["population_years"]).round(2)
+    counts["rate_upper"] = (stats.PER * ci["upper"] / counts["population_years"]).round(2)
+    counts["victims"] = counts["victims"].astype(int)
+    counts["population_years"] = counts["population_years"].astype(int)
+    counts["window"] = f"{window[0]}–{window[-1]}"
+    return counts.sort_values(["rate", "area"], ascending=[False, True]).reset_index(drop=True)
+
+
+def borough_title(rates: pd.DataFrame, focus_area: str, noun: str = "homicide") -> str:
+    """Finding-title for the borough chart: the highest rate, and where the focus borough stands."""
+    top = rates.iloc[0]
+    window = top["window"]
+    title = f"{top['area']} had the highest {noun} rate of London's boroughs in {window}, {narrative.fmt_rate(top['rate'])} per 100,000 a year"
+    if focus_area in set(rates["area"]) and focus_area != top["area"]:
+        rank = int(rates.index[rates["area"] == focus_area][0]) + 1
+        row = rates[rates["area"] == focus_area].iloc[0]
+        title += f"; {focus_area} ranked {rank} of {len(rates)} ({narrative.fmt_rate(row['rate'])})"
+    return title
+
+
+@charts.styled
+def plot_borough_rates(rates: pd.DataFrame, focus_area: str, title: str, *, what: str = "homicide victims", london_rate: float | None = None):
+    """Horizontal bars of borough rates over the window with exact intervals; the focus borough highlighted."""
+    ordered = rates.iloc[::-1]
+    fig, ax = charts.figure(
+        title,
+        f"{what.capitalize()} per 100,000 residents a year, {rates['window'].iloc[0]} pooled, by borough, with {CI_LABEL}s",
+        charts.source_note(SOURCE_VICTIMS, SOURCE_POPULATION),
+        figsize=(10, 9.5),
+    )
+    colours = [charts.PALETTE["highlight"] if a == focus_area else charts.PALETTE["primary"] for a in ordered["area"]]
+    ax.barh(ordered["area"], ordered["rate"], color=colours, height=0.7)
+    ax.errorbar(ordered["rate"], ordered["area"], xerr=[ordered["rate"] - ordered["rate_lower"], ordered["rate_upper"] - ordered["rate"]],
+                fmt="none", ecolor=charts.PALETTE["muted"], elinewidth=1, capsize=2)
+    if london_rate is not None:
+        ax.axvline(london_rate, color=charts.PALETTE["published"], linestyle="--", linewidth=1)
+        ax.text(london_rate, 1.0, f" London {narrative.fmt_rate(london_rate)}", transform=ax.get_xaxis_transform(), va="bottom", fontsize=9)
+    ax.set_xlabel("Victims per 100,000 residents a year")
+    ax.set_ylabel("")
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+    ax.set_xlim(left=0)
+    ax.tick_params(axis="y", labelsize=8.5)
+    charts.note(fig, "Counts per borough are small, so most intervals overlap: neighbouring ranks are not reliably different.")
+    return fig
+
+
+def london_window_rate(end_year: int, years: int = 3, column: str = "victims", population_column: str = "population") -> float:
+    """London's rate per 100,000 a year over the same pooled window as ``borough_rates``."""
+    table = annual_table("London", column=column, population_column=population_column)
+    rows = table[table["year"].between(end_year - years + 1, end_year)]
+    return float(stats.PER * rows["victims"].sum() / rows["population"].sum())
+
+
+def latest_partial(p: ResolvedParameters) -> tuple[int, int]:
+    """The (year, months) to compare like for like: the focus year if partial, else the latest partial year of open data.
+
+    When the open data end with a whole year, that year is compared in full.
+    """
+    if p.is_partial:
+        return p.year, p.months_covered
+    months = series.monthly(p.area).groupby("year")["month"].max()
+    return int(months.index[-1]), int(months.iloc[-1])
+
+
+def ytd_title(table: pd.DataFrame, area: str, months: int, year: int) -> str:
+    """Finding-title for the year-to-date chart: the focus period against the same months of the year before."""
+    label = narrative.month_range_label(year, months)
+    by_year = table.set_index("year")["victims"]
+    text = f"{area}: {narrative.fmt_int(by_year.loc[year])} homicides in {label}"
+    if year - 1 in by_year.index:
+        cmp = stats.compare_counts(int(by_year.loc[year - 1]), int(by_year.loc[year]))
+        text += f", against {narrative.fmt_int(by_year.loc[year - 1])} in the same months of {year - 1} ({narrative.fmt_p(cmp.p_value)})"
+    return text
+
+
+def borough_window_end(p: ResolvedParameters, years: int = 3) -> int:
+    """Last year of the pooled borough window: the focus year, or the latest whole year of borough data if earlier.
+
+    Never so early that the window would start before the series.
+    """
+    annual = pd.read_csv(series.SERIES_DIR / "homicide_annual.csv")
+    boroughs = annual[annual["area_code"] != series.LONDON_CODE]
+    whole = boroughs.groupby("year")["months_covered"].min()
+    complete = whole[whole == 12].index
+    return int(max(min(p.year, int(complete.max())), int(complete.min()) + years - 1))

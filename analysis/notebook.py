@@ -1,0 +1,67 @@
+"""What every notebook does the same way: validate parameters, show computed text, save and show
+each figure with its table, and write the findings the report's index is built from.
+
+A notebook holds narrative markdown, its ``parameters`` cell and calls like these; numbers in
+its text come from here, never typed into markdown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from IPython.display import Markdown, display
+from matplotlib.figure import Figure
+
+from analysis import charts
+from analysis.params import ResolvedParameters, validate_parameters
+
+
+class Page:
+    """One notebook run: its resolved parameters and the findings it collects.
+
+    ``page = Page.start("01_homicide_decline", year, area, base_year, output_dir)`` validates the
+    parameters (one shared function for every notebook) and shows what the run covers.
+    """
+
+    def __init__(self, notebook: str, params: ResolvedParameters) -> None:
+        self.notebook = notebook
+        self.params = params
+        self.findings = charts.Findings(notebook, params.as_dict())
+
+    @classmethod
+    def start(cls, notebook: str, year: int | None, area: str, base_year: int | None, output_dir: str | None) -> "Page":
+        """Validate the parameters and return the page; ParameterError with a clear message if they are wrong."""
+        page = cls(notebook, validate_parameters(year, area, base_year, output_dir))
+        p = page.params
+        text = f"**Focus:** {p.area}, {p.period_label}; compared with {p.base_year}. Whole years in the data: {p.first_year}–{p.latest_complete}."
+        if p.is_partial:
+            text += (
+                f"\n\n**{p.year} is a partial year:** the data stop after {p.period_label.split(' ')[0].split('–')[-1]}. "
+                f"It is compared like for like with the same months of earlier years and is never ranked against whole years."
+            )
+        page.say(text)
+        return page
+
+    @property
+    def output_dir(self) -> str | None:
+        return self.params.output_dir
+
+    def say(self, text: str, key: str | None = None) -> None:
+        """Show computed text as Markdown; with ``key``, also record it among the findings' sentences."""
+        if key is not None:
+            self.findings.add_sentence(key, text)
+        display(Markdown(text))
+
+    def figure(self, slug: str, fig: Figure, table: pd.DataFrame, *, title: str, alt: str) -> dict[str, Any]:
+        """Save the figure (PNG, SVG) and its table (CSV) under the output folder, record it, and show it."""
+        record = charts.save_figure(fig, table, f"{self.notebook}__{slug}", self.output_dir, title=title, alt=alt)
+        self.findings.add(record)
+        charts.show(fig, table, title=title)
+        return record
+
+    def finish(self, headline: str) -> None:
+        """Record the headline and write ``findings/<notebook>.json`` (nothing when there is no output folder)."""
+        self.findings.headline = headline
+        self.findings.write(self.output_dir)
+        display(Markdown(f"**In one sentence:** {headline}"))

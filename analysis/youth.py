@@ -1,0 +1,226 @@
+"""Youth violence (notebook 02): victims under 25 and aged 13–19, their share, rates per young
+resident, peak and standing of the focus year, methods and sex among young victims.
+
+Counts are victims; rates are victims per 100,000 residents of the same ages (ONS mid-year).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analysis import charts, homicide, narrative, series, stats
+from analysis.params import ResolvedParameters
+
+GROUPS: dict[str, dict[str, str]] = {
+    "under_25": {"count": "victims_under_25", "population": "population_under_25", "label": "under 25", "noun": "victims under 25"},
+    "13_19": {"count": "victims_13_19", "population": "population_13_19", "label": "aged 13 to 19", "noun": "teenage victims"},
+}
+
+
+def youth_table(area: str) -> pd.DataFrame:
+    """One row per year: under-25 and 13–19 victims with exact intervals, share of all victims, and rates.
+
+    Columns: ``year, months_covered, source, victims, victims_under_25, under_25_lower,
+    under_25_upper, share_under_25_pct, rate_under_25, rate_under_25_lower, rate_under_25_upper,
+    victims_13_19, …_13_19`` (shares in percent; rates per 100,000 residents of the same ages;
+    empty where no source gives the count).
+    """
+    total = homicide.annual_table(area)
+    out = total[["year", "months_covered", "source", "victims"]].copy()
+    for key, group in GROUPS.items():
+        part = homicide.annual_table(area, column=group["count"], population_column=group["population"]).set_index("year")
+        part = part.reindex(out["year"])
+        out[group["count"]] = part["victims"].to_numpy()
+        out[f"{key}_lower"] = part["lower"].to_numpy()
+        out[f"{key}_upper"] = part["upper"].to_numpy()
+        out[f"share_{key}_pct"] = (100 * out[group["count"]] / out["victims"]).round(1)
+        out[f"rate_{key}"] = part["rate"].to_numpy()
+        out[f"rate_{key}_lower"] = part["rate_lower"].to_numpy()
+        out[f"rate_{key}_upper"] = part["rate_upper"].to_numpy()
+    return out
+
+
+@dataclass
+class YouthHeadline:
+    """Computed sentences and chart titles for the focus year."""
+
+    sentences: dict[str, str] = field(default_factory=dict)
+    count_title: str = ""
+    rate_title: str = ""
+    headline: str = ""
+
+
+def headline(p: ResolvedParameters, table: pd.DataFrame) -> YouthHeadline:
+    """Sentences on under-25 and teenage victims in the focus year: level, change, standing, peak, share, rate."""
+    out = YouthHeadline()
+    by_year = table.set_index("year")
+    row = by_year.loc[p.year]
+    place = p.area
+    if p.is_partial:
+        label = narrative.month_range_label(p.year, p.months_covered)
+        ytd = homicide.ytd_counts(p.area, p.months_covered, column="victims_under_25")
+        text = f"{place}: {narrative.fmt_int(row['victims_under_25'])} victims under 25 in {label}, a partial year, not ranked against whole years."
+        out.sentences["partial"] = text
+        if p.base_year in ytd.index:
+            cmp = stats.compare_counts(int(ytd.loc[p.base_year]), int(ytd.loc[p.year]))
+            out.sentences["change"] = "Like for like: " + narrative.change_phrase(
+                cmp, narrative.month_range_label(p.base_year, p.months_covered), label, noun="victims under 25"
+            ) + "; " + narrative.chance_phrase(cmp) + "."
+        out.headline = text
+        out.count_title = f"{place}: {narrative.fmt_int(row['victims_under_25'])} victims under 25 in {label} (partial year)"
+        out.rate_title = f"{place}: youth rates are shown for whole years only, up to {p.latest_complete}"
+        return out
+    whole = homicide.whole_years(table, up_to=p.year)
+    for key, group in GROUPS.items():
+        values = whole.set_index("year")[group["count"]].astype(float).dropna()
+        if p.year not in values.index:
+            out.sentences[f"record_{key}"] = f"No source gives the number of victims {group['label']} in {place} in {p.year}."
+            continue
+        count = int(values.loc[p.year])
+        _, phrase = homicide.notable_record(values, p.year, noun=group["noun"])
+        peak_year, peak_value = stats.peak(values)
+        peak = (
+            f"the peak was {narrative.fmt_int(peak_value)} in {peak_year}"
+            if peak_year != p.year
+            else f"{p.year} is the peak of the series"
+        )
+        out.sentences[f"record_{key}"] = (
+            f"{narrative.fmt_int(count)} {'victim' if count == 1 else 'victims'} {group['label']} in {p.year}: {phrase}; {peak} "
+            f"(series from {int(values.index.min())})."
+        )
+        if key == "under_25":
+            short = phrase.replace(" victims under 25 since", " since").replace(" victims under 25 in the series", " in the series")
+            out.count_title = f"{place}: {narrative.fmt_int(count)} homicide {'victim' if count == 1 else 'victims'} under 25 in {p.year}, {short}"
+            if p.base_year in values.index:
+                cmp = stats.compare_counts(int(values.loc[p.base_year]), count)
+                out.sentences["change"] = narrative.sentence(
+                    narrative.change_phrase(cmp, str(p.base_year), str(p.year), noun="victims under 25") + "; " + narrative.chance_phrase(cmp)
+                )
+    if pd.notna(row["share_under_25_pct"]):
+        out.sentences["share"] = (
+            f"Victims under 25 were {narrative.fmt_pct(row['share_under_25_pct'])} of all homicide victims in {place} in {p.year}."
+        )
+    rates = whole.set_index("year")["rate_under_25"].dropna()
+    if p.year in rates.index:
+        _, phrase = homicide.notable_record(rates, p.year, noun="victims under 25", measure="rate")
+        out.sentences["rate"] = (
+            f"That is {narrative.fmt_rate(rates.loc[p.year])} per 100,000 residents aged 0–24 "
+            f"(95% interval {narrative.fmt_rate(row['rate_under_25_lower'])} to {narrative.fmt_rate(row['rate_under_25_upper'])}), {phrase}."
+        )
+        out.rate_title = f"{place}: {narrative.fmt_rate(rates.loc[p.year])} victims under 25 per 100,000 young residents in {p.year}, {phrase}"
+    else:
+        out.rate_title = f"{place}: no under-25 rate for {p.year}"
+    out.headline = " ".join(out.sentences.get(k, "") for k in ("record_under_25",)).strip()
+    if not out.count_title:
+        out.count_title = f"{place}: no under-25 count for {p.year}"
+    return out
+
+
+def _source(table: pd.DataFrame, population: bool = False) -> str:
+    names = [homicide.SOURCE_VICTIMS]
+    if (table["source"] == "published").any():
+        names.append(homicide.SOURCE_PUBLISHED)
+    if population:
+        names.append(homicide.SOURCE_POPULATION)
+    return charts.source_note(*names)
+
+
+@charts.styled
+def plot_counts(table: pd.DataFrame, p: ResolvedParameters, title: str):
+    """Lines of victims under 25 and aged 13–19 per whole year with exact intervals; published-only years hollow."""
+    whole = homicide.whole_years(table)
+    fig, ax = charts.figure(title, f"{p.area}, homicide victims under 25 and aged 13–19 by year recorded, with 95% exact Poisson intervals", _source(whole))
+    for key, colour, style in (("under_25", charts.PALETTE["primary"], "-"), ("13_19", charts.PALETTE["secondary"], "--")):
+        group = GROUPS[key]
+        rows = whole.dropna(subset=[group["count"]])
+        charts.interval_band(ax, rows["year"], rows[f"{key}_lower"], rows[f"{key}_upper"], colour, f"95% interval ({group['label']})")
+        opendata = rows[rows["source"] == "open data"]
+        ax.plot(opendata["year"], opendata[group["count"]], color=colour, linestyle=style, marker="o", markersize=4, label=f"victims {group['label']}")
+        pub = rows[rows["source"] == "published"]
+        if len(pub):
+            charts.mark_published(ax, pub["year"], pub[group["count"]], label=f"{group['label']}: published figure only")
+    focus = whole[whole["year"] == p.year].dropna(subset=["victims_under_25"])
+    if len(focus):
+        charts.highlight_point(ax, p.year, float(focus["victims_under_25"].iloc[0]), f"{p.year}: {narrative.fmt_int(focus['victims_under_25'].iloc[0])}")
+    charts.label_axes(ax, None, "Victims per year")
+    charts.integer_years(ax)
+    charts.start_at_zero(ax)
+    ax.legend(loc="upper right", frameon=False, fontsize=8.5, ncols=2)
+    return fig
+
+
+@charts.styled
+def plot_rates(table: pd.DataFrame, p: ResolvedParameters, title: str):
+    """Rates per 100,000 residents aged 0–24 (and 13–19), whole years, with exact intervals."""
+    whole = homicide.whole_years(table)
+    fig, ax = charts.figure(
+        title,
+        f"{p.area}, victims per 100,000 residents of the same ages (ONS mid-year population), with 95% exact Poisson intervals",
+        _source(whole, population=True),
+    )
+    for key, colour, style in (("under_25", charts.PALETTE["primary"], "-"), ("13_19", charts.PALETTE["secondary"], "--")):
+        group = GROUPS[key]
+        rows = whole.dropna(subset=[f"rate_{key}"])
+        charts.interval_band(ax, rows["year"], rows[f"rate_{key}_lower"], rows[f"rate_{key}_upper"], colour, f"95% interval ({group['label']})")
+        ax.plot(rows["year"], rows[f"rate_{key}"], color=colour, linestyle=style, marker="o", markersize=4, label=f"rate {group['label']}")
+    if whole["year"].min() < homicide.CENSUS_BREAK <= whole["year"].max():
+        charts.vline_break(ax, homicide.CENSUS_BREAK - 0.5, "population re-based on Census 2021")
+    charts.label_axes(ax, None, "Victims per 100,000 residents of those ages")
+    charts.integer_years(ax)
+    charts.start_at_zero(ax)
+    ax.legend(loc="upper right", frameon=False, fontsize=8.5, ncols=2)
+    carried = whole[whole["carried_forward"].astype(bool)] if "carried_forward" in whole else whole.iloc[0:0]
+    if len(carried):
+        charts.note(fig, "Years after the latest population estimate use that estimate carried forward.")
+    return fig
+
+
+def share_title(table: pd.DataFrame, p: ResolvedParameters) -> str:
+    """Finding-title for the share chart: the focus year's under-25 share against the series range."""
+    whole = homicide.whole_years(table).dropna(subset=["share_under_25_pct"])
+    if p.year not in set(whole["year"]):
+        last = whole.iloc[-1]
+        return f"In {int(last['year'])}, {narrative.fmt_pct(last['share_under_25_pct'])} of {p.area}'s homicide victims were under 25"
+    row = whole[whole["year"] == p.year].iloc[0]
+    low, high = whole["share_under_25_pct"].min(), whole["share_under_25_pct"].max()
+    return (
+        f"{narrative.fmt_pct(row['share_under_25_pct'])} of {p.area}'s homicide victims in {p.year} were under 25; "
+        f"the share has ranged from {narrative.fmt_pct(low)} to {narrative.fmt_pct(high)} since {int(whole['year'].min())}"
+    )
+
+
+@charts.styled
+def plot_share(table: pd.DataFrame, p: ResolvedParameters, title: str):
+    """Bars of the share of all victims who were under 25 (percent), whole years."""
+    whole = homicide.whole_years(table).dropna(subset=["share_under_25_pct"])
+    fig, ax = charts.figure(title, f"{p.area}, victims under 25 as a share of all homicide victims, by year", _source(whole))
+    colours = [charts.PALETTE["highlight"] if y == p.year else charts.PALETTE["primary"] for y in whole["year"]]
+    bars = ax.bar(whole["year"], whole["share_under_25_pct"], color=colours, width=0.75)
+    charts.label_bars(ax, bars, fmt="{:.0f}")
+    charts.label_axes(ax, None, "Share of all victims (%)")
+    charts.integer_years(ax)
+    charts.start_at_zero(ax)
+    return fig
+
+
+def sex_table(area: str) -> pd.DataFrame:
+    """Victims under 25 by sex per whole year of open data, with the male share (percent)."""
+    wide = series.breakdown(area, "sex", "under_25")
+    months = series.monthly(area).groupby("year")["month"].nunique()
+    wide = wide[wide.index.isin(months[months == 12].index)]
+    out = wide.reset_index()
+    total = wide.sum(axis=1).to_numpy()
+    out["male_share_pct"] = (100 * out["Male"] / pd.Series(total).where(pd.Series(total) > 0)).round(1)
+    return out
+
+
+def sex_sentence(table: pd.DataFrame, area: str) -> str:
+    """Share of under-25 victims who were male over the whole open-data series, and in its last year."""
+    male, total = table["Male"].sum(), table[["Male", "Female", "Unknown"]].to_numpy().sum()
+    last = table.iloc[-1]
+    return (
+        f"Over {int(table['year'].min())}–{int(last['year'])}, {narrative.fmt_pct(100 * male / max(total, 1))} of {area}'s homicide victims under 25 were male "
+        f"({narrative.fmt_int(last['Male'])} of {narrative.fmt_int(last[['Male', 'Female', 'Unknown']].sum())} in {int(last['year'])})."
+    )
