@@ -344,9 +344,8 @@ def build_series(raw_dir: Path, *, manifest_path: Path = SOURCES_MANIFEST, publi
     if len(homicide_folder) != 1:
         raise DataError(manifest_path, "needs exactly one folder of MPS victims files (parser: mps_victims)")
     folder = raw_dir / homicide_folder.pop()
-    for entry in by_parser["mps_victims"]:
-        _require(entry.path(raw_dir), entry)
-    releases = find_victim_releases(folder)
+    listed = [_require(entry.path(raw_dir), entry) for entry in by_parser["mps_victims"]]
+    releases = find_victim_releases(folder, required=listed)
     homicide, homicide_log = derive_homicide(releases, boroughs, published)
 
     workforce_entry = by_parser["home_office_workforce"][-1]

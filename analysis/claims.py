@@ -49,6 +49,13 @@ class ClaimResult:
     basis: str
 
 
+def story_description(path: Path = CLAIMS_FILE) -> str:
+    """The seed story's description as the claims file gives it (lower-cased first letter, for use mid-sentence)."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    text = str(data.get("source", {}).get("description", "seed story"))
+    return text[:1].lower() + text[1:]
+
+
 def load_claims(path: Path = CLAIMS_FILE) -> list[dict[str, Any]]:
     """The claims of the seed story, each with its ``check`` block; DataError if the file is malformed."""
     try:
@@ -388,7 +395,7 @@ def _plot_verdicts(table: pd.DataFrame, title: str):
     counts = verdict_counts(table).iloc[::-1]
     fig, ax = charts.figure(
         title,
-        "Quantitative claims in the January 2026 story on London homicides, by verdict after recomputing each from the data",
+        f"Quantitative claims in the {story_description()}, by verdict after recomputing each from the data",
         charts.source_note("seeds/claims.yml checked against data/series and data/published_figures.csv"),
         figsize=(10, 4.8),
     )

@@ -448,8 +448,8 @@ def borough_rates(end_year: int, years: int = 3, column: str = "victims", popula
     Counts are summed over the window and divided by the summed mid-year populations
     (person-years), so small counts are pooled. Sorted from highest rate.
     """
-    annual = pd.read_csv(series.SERIES_DIR / "homicide_annual.csv")
-    pop = pd.read_csv(series.SERIES_DIR / "population.csv")
+    annual = series.all_annual()
+    pop = series.all_population()
     window = list(range(end_year - years + 1, end_year + 1))
     rows = annual[(annual["area_code"] != series.LONDON_CODE) & annual["year"].isin(window) & (annual["months_covered"] == 12)]
     counts = rows.groupby(["area_code", "area"])[column].agg(["sum", "count"]).reset_index()
@@ -540,7 +540,7 @@ def borough_window_end(p: ResolvedParameters, years: int = 3) -> int:
 
     Never so early that the window would start before the series.
     """
-    annual = pd.read_csv(series.SERIES_DIR / "homicide_annual.csv")
+    annual = series.all_annual()
     boroughs = annual[annual["area_code"] != series.LONDON_CODE]
     whole = boroughs.groupby("year")["months_covered"].min()
     complete = whole[whole == 12].index

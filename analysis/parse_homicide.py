@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,13 +179,17 @@ def parse_victims(path: Path) -> VictimsRelease:
     return VictimsRelease(path=path, frame=out, first=(first // 12, first % 12 + 1), last=(last // 12, last % 12 + 1))
 
 
-def find_victim_releases(folder: Path) -> list[VictimsRelease]:
+def find_victim_releases(folder: Path, required: Iterable[Path] = ()) -> list[VictimsRelease]:
     """Parse every victims release in ``folder``, newest coverage last.
 
     Files are recognised by their header (``Count of Victims``), so a new release needs no code
-    change; files of people proceeded against and other tables are left out.
+    change; files of people proceeded against and other tables are left out. Files in
+    ``required`` (those the manifest lists) are always parsed, so a listed file that is empty,
+    a spreadsheet or has lost its header is an error rather than silently left out.
     """
-    paths = sorted(p for p in Path(folder).iterdir() if p.is_file() and is_victims_file(p))
+    required_paths = {Path(p) for p in required}
+    found = {p for p in Path(folder).iterdir() if p.is_file() and is_victims_file(p)}
+    paths = sorted(found | required_paths)
     if not paths:
         raise DataError(folder, "holds no homicide victims file (a CSV whose header has 'Count of Victims')")
     releases = [parse_victims(p) for p in paths]

@@ -51,6 +51,8 @@ def read_csv_text(path: Path) -> str:
     kind = _sniff_spreadsheet(raw[:8])
     if kind is not None:
         raise DataError(path, f"is {kind}, not a CSV text file")
+    if b"\x00" in raw[:65536]:
+        raise DataError(path, "contains NUL bytes: binary or UTF-16, not a UTF-8 CSV text file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

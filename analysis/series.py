@@ -5,6 +5,7 @@ Every function returns a fresh DataFrame; nothing is cached at module level.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pandas as pd
@@ -28,8 +29,16 @@ METHOD_GROUPS: dict[str, str] = {
 }
 
 
+@functools.lru_cache(maxsize=32)
+def _read_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    return pd.read_csv(path, keep_default_na=True)
+
+
 def _read(name: str, series_dir: Path = SERIES_DIR) -> pd.DataFrame:
-    return pd.read_csv(Path(series_dir) / name, keep_default_na=True)
+    """A fresh copy of one series file; parsed once per file version (path, mtime and size key the cache)."""
+    path = Path(series_dir) / name
+    stat = path.stat()
+    return _read_cached(str(path), stat.st_mtime_ns, stat.st_size).copy()
 
 
 def areas(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
@@ -150,3 +159,13 @@ def met_arrests(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
 def published() -> pd.DataFrame:
     """The cited table of figures known only from publications."""
     return read_published()
+
+
+def all_annual(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
+    """The whole annual homicide table, every area (long: ``year, area_code, area, victims, …``)."""
+    return _read("homicide_annual.csv", series_dir)
+
+
+def all_population(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
+    """The whole population table, every area (long: ``year, area_code, area, population, …``)."""
+    return _read("population.csv", series_dir)

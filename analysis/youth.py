@@ -28,7 +28,7 @@ def youth_table(area: str) -> pd.DataFrame:
     empty where no source gives the count).
     """
     total = homicide.annual_table(area)
-    out = total[["year", "months_covered", "source", "victims"]].copy()
+    out = total[["year", "months_covered", "source", "victims", "population_year", "carried_forward"]].copy()
     for key, group in GROUPS.items():
         part = homicide.annual_table(area, column=group["count"], population_column=group["population"]).set_index("year")
         part = part.reindex(out["year"])
@@ -147,7 +147,7 @@ def plot_counts(table: pd.DataFrame, p: ResolvedParameters, title: str):
     charts.label_axes(ax, None, "Victims per year")
     charts.integer_years(ax)
     charts.start_at_zero(ax)
-    ax.legend(loc="upper right", frameon=False, fontsize=8.5, ncols=2)
+    _legend_above_data(ax)
     return fig
 
 
@@ -165,16 +165,26 @@ def plot_rates(table: pd.DataFrame, p: ResolvedParameters, title: str):
         rows = whole.dropna(subset=[f"rate_{key}"])
         charts.interval_band(ax, rows["year"], rows[f"rate_{key}_lower"], rows[f"rate_{key}_upper"], colour, f"95% interval ({group['label']})")
         ax.plot(rows["year"], rows[f"rate_{key}"], color=colour, linestyle=style, marker="o", markersize=4, label=f"rate {group['label']}")
+        pub = rows[rows["source"] == "published"]
+        if len(pub):
+            charts.mark_published(ax, pub["year"], pub[f"rate_{key}"], label=f"{group['label']}: from a published count")
     if whole["year"].min() < homicide.CENSUS_BREAK <= whole["year"].max():
         charts.vline_break(ax, homicide.CENSUS_BREAK - 0.5, "population re-based on Census 2021")
     charts.label_axes(ax, None, "Victims per 100,000 residents of those ages")
     charts.integer_years(ax)
     charts.start_at_zero(ax)
-    ax.legend(loc="upper right", frameon=False, fontsize=8.5, ncols=2)
+    _legend_above_data(ax)
     carried = whole[whole["carried_forward"].astype(bool)] if "carried_forward" in whole else whole.iloc[0:0]
     if len(carried):
         charts.note(fig, "Years after the latest population estimate use that estimate carried forward.")
     return fig
+
+
+def _legend_above_data(ax) -> None:
+    """Leave headroom above the data and put the legend there, so lines and labels never collide."""
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high * 1.55)
+    ax.legend(loc="upper left", frameon=False, fontsize=8.5, ncols=2)
 
 
 def share_title(table: pd.DataFrame, p: ResolvedParameters) -> str:

@@ -1,0 +1,62 @@
+"""Shared fixtures: where the reference raw files are, and throw-away copies of that tree.
+
+The raw files live outside the repository, at ``../shared/data/raw`` (see data/README.md). Tests
+that need them are skipped with a clear message when that folder is absent, except in CI
+(``CI=true``), where a missing folder is a failure: CI must run the rebuild.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_RAW = REPO_ROOT.parent / "shared" / "data" / "raw"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+@pytest.fixture(scope="session")
+def shared_raw_dir() -> Path:
+    """``../shared/data/raw``; skip when absent, but fail when running in CI."""
+    if not (SHARED_RAW / "homicide").is_dir():
+        message = (
+            f"reference raw data not found at {SHARED_RAW} (expected ../shared/data/raw next to the repository; "
+            "see data/README.md)"
+        )
+        if _in_ci():
+            pytest.fail(f"CI=true and {message}", pytrace=False)
+        pytest.skip(message)
+    return SHARED_RAW
+
+
+@pytest.fixture
+def raw_tree(shared_raw_dir: Path, tmp_path: Path) -> Callable[..., Path]:
+    """Factory: a writable copy of the raw tree under tmp_path, made of symlinks to the real files.
+
+    ``raw_tree({"homicide/x.csv": b"..."})`` writes those files as real files (replacing the
+    symlink of the same name, or adding a new file); every other file stays a symlink.
+    """
+
+    def make(replace: dict[str | Path, bytes] | None = None, *, name: str = "raw") -> Path:
+        root = tmp_path / name
+        for source in sorted(shared_raw_dir.rglob("*")):
+            if source.is_file():
+                target = root / source.relative_to(shared_raw_dir)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.symlink_to(source)
+        for rel, data in (replace or {}).items():
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_symlink() or target.exists():
+                target.unlink()
+            target.write_bytes(data)
+        return root
+
+    return make
+

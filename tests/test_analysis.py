@@ -1,0 +1,236 @@
+"""Unit tests for the notebook-level analysis: parameters, homicide, youth, workforce and claims.
+
+Expectations that are facts about London carry their source in a comment. Sources:
+- MPS: MPS homicide victims open data (London Datastore), release Jan 2003 to Mar 2024,
+  as tabulated in ../shared/data/raw/homicide/SOURCES.md section C;
+- ONS: mid-year population estimates, ../shared/data/raw/population/SOURCES.md;
+- HO: Home Office police workforce open data, ../shared/data/raw/workforce/SOURCES.md section 6;
+- published: data/published_figures.csv (each row cites its publication).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from analysis import claims, homicide, params, series, workforce, youth
+from analysis.errors import ParameterError
+
+
+# --- parameters ----------------------------------------------------------------------------
+
+
+def test_defaults_resolve_to_latest_whole_year():
+    p = params.validate_parameters()
+    # published: the Met's 2025 total is the latest whole year for London
+    assert (p.year, p.base_year, p.area, p.is_partial) == (2025, 2024, "London", False)
+    borough = params.validate_parameters(area="Hackney")
+    # MPS: borough data stop in March 2024, so 2023 is the latest whole year
+    assert (borough.year, borough.base_year, borough.is_borough) == (2023, 2022, True)
+
+
+def test_partial_year_is_flagged_with_its_months():
+    p = params.validate_parameters(2024, "Hackney")
+    assert p.is_partial and p.months_covered == 3
+    assert p.period_label == "January–March 2024"
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"area": "Hackny"}, "Did you mean 'Hackney'"),
+        ({"year": 2030}, "the data cover 2003 to 2025"),
+        ({"year": 2003}, "no earlier year to compare"),
+        ({"year": 2020, "base_year": 2020}, "must be earlier"),
+        ({"area": "City of London"}, "City of London Police"),
+        ({"year": "2020"}, "must be a whole year"),
+        ({"year": True}, "must be a whole year"),
+    ],
+)
+def test_bad_parameters_say_what_is_wrong(kwargs, message):
+    with pytest.raises(ParameterError, match=message):
+        params.validate_parameters(**kwargs)
+
+
+def test_area_names_match_across_spellings():
+    assert params.resolve_area("hammersmith & fulham")[0] == "Hammersmith and Fulham"
+    assert params.resolve_area("Kingston Upon Thames")[0] == "Kingston upon Thames"
+
+
+def test_available_years_include_partial_borough_year():
+    years = params.available_years("Lambeth")
+    assert years[0] == 2003 and years[-1] == 2024
+
+
+# --- homicide ------------------------------------------------------------------------------
+
+
+def test_annual_table_counts_rates_and_intervals():
+    table = homicide.annual_table("London").set_index("year")
+    assert table.at[2014, "victims"] == 95  # MPS 2014 = 95
+    assert table.at[2003, "victims"] == 216  # MPS 2003 = 216
+    # exact 95% Poisson interval for 95 events: lower limit = chi2.ppf(0.025, 190) / 2
+    assert table.at[2014, "lower"] == pytest.approx(76.86, abs=0.01)
+    # ONS mid-2024 London = 9,089,736, carried forward to 2025 (no mid-2025 estimate)
+    assert table.at[2025, "population"] == 9_089_736 and bool(table.at[2025, "carried_forward"])
+    assert round(table.at[2025, "rate"], 2) == 1.07  # 97 / 9,089,736 * 100,000
+    assert not bool(table.at[2024, "carried_forward"])
+
+
+def test_partial_year_has_no_rate():
+    table = homicide.annual_table("Hackney").set_index("year")
+    assert table.at[2024, "months_covered"] == 3
+    assert math.isnan(table.at[2024, "rate"])
+
+
+def test_headline_for_2025_finds_fewest_since_2014_and_chance():
+    p = params.validate_parameters(2025)
+    hl = homicide.headline(p, homicide.annual_table("London"))
+    # published: 97 in 2025, 109 in 2024; MPS: 95 in 2014 is the last year as low
+    assert hl.count_title == "London had 97 homicides in 2025, the fewest since 2014, when there were 95"
+    assert "p = 0.44" in hl.sentences["chance"] and "within what chance" in hl.sentences["chance"]
+    assert "carried forward" in hl.sentences["rate"]
+    assert "lowest rate in the series, which starts in 2003" in hl.rate_title
+
+
+def test_headline_for_a_series_record_and_a_high():
+    hl = homicide.headline(params.validate_parameters(2014), homicide.annual_table("London"))
+    assert "the fewest in the series, which starts in 2003" in hl.count_title  # MPS: 95 lowest 2003-2014
+    hl = homicide.headline(params.validate_parameters(2019), homicide.annual_table("London"))
+    assert "the most since 2008" in hl.count_title  # MPS: 153 in 2019, 155 in 2008
+
+
+def test_headline_for_partial_year_compares_like_for_like():
+    p = params.validate_parameters(2024, "Hackney")
+    hl = homicide.headline(p, homicide.annual_table("Hackney"))
+    assert "partial year" in hl.count_title
+    assert "January–March 2024" in hl.sentences["change"] and "January–March 2023" in hl.sentences["change"]
+    assert "fewest" not in " ".join(hl.sentences.values())
+
+
+def test_population_sentence_flags_census_rebasing():
+    text = homicide.population_sentence("Hackney", [2019], 2023)
+    assert "re-basing" in text
+
+
+def test_method_table_uses_whole_years_only():
+    methods = homicide.method_table("London")
+    assert methods["year"].max() == 2023  # MPS: 2024 has January–March only
+    assert (methods[["Knife or sharp implement", "Shooting", "Other methods", "Not known"]].sum(axis=1) == methods["total"]).all()
+
+
+def test_borough_rates_pool_whole_years():
+    rates = homicide.borough_rates(2023)
+    assert len(rates) == 32 and rates["window"].iloc[0] == "2021–2023"
+    assert (rates["rate_lower"] <= rates["rate"]).all() and (rates["rate"] <= rates["rate_upper"]).all()
+    assert rates["rate"].is_monotonic_decreasing
+    # early focus years still get a full window inside the series
+    assert homicide.borough_window_end(params.validate_parameters(2004)) == 2005
+
+
+def test_ytd_counts_same_months():
+    counts = homicide.ytd_counts("London", 3)
+    assert counts.loc[2024] == 24  # MPS: January–March 2024 = 24
+
+
+# --- youth ---------------------------------------------------------------------------------
+
+
+def test_youth_table_shares_and_peak():
+    table = youth.youth_table("London").set_index("year")
+    assert table.at[2017, "victims_under_25"] == 68  # MPS: 2017 under 25 = 68
+    assert table.at[2021, "victims_13_19"] == 30  # MPS: 2021 teenagers = 30
+    assert table.at[2025, "victims_under_25"] == 18  # published: Guardian, January 2026
+    assert table.at[2017, "share_under_25_pct"] == pytest.approx(100 * 68 / 141, abs=0.05)
+
+
+def test_youth_headline_record_low():
+    p = params.validate_parameters(2025)
+    hl = youth.headline(p, youth.youth_table("London"))
+    assert "the fewest in the series" in hl.count_title
+    assert "the peak was 68 in 2017" in hl.sentences["record_under_25"]
+
+
+# --- workforce -----------------------------------------------------------------------------
+
+
+def test_officer_change_same_basis_only():
+    change = workforce.officer_change(2024, 2025)
+    assert change.change == -1022  # published: Home Office FTE 34,315 (2024) and 33,293 (2025)
+    assert workforce.officer_change(2002, 2003) is None  # different bases: never subtracted
+    assert "different counting bases" in workforce.change_sentence(2002, 2003)
+    assert "cannot be computed" in workforce.change_sentence(2003, 2004)
+
+
+def test_march_fte_official_value():
+    fte = workforce.march_fte()
+    row = fte[(fte["year"] == 2023) & (fte["basis"] == "home_office_fte")]
+    assert row["officers"].iloc[0] == pytest.approx(34899.05)  # HO: 31 March 2023
+
+
+def test_per_100k_breaks_gaps_and_is_not_causal():
+    table = workforce.per_100k()
+    assert table.set_index("year").loc[2004, "officers"] != table.set_index("year").loc[2004, "officers"]  # NaN: no 2004 figure
+    assert "neither number says" in workforce.correlation_sentence(table)
+
+
+# --- claims --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def checked():
+    return claims.check_all(claims.load_claims()).set_index("id")
+
+
+def test_every_claim_gets_a_verdict_from_the_vocabulary(checked):
+    assert set(checked["verdict"]) <= set(claims.VERDICTS)
+    assert len(checked) == len(claims.load_claims())
+
+
+def test_claim_verdicts_match_an_honest_check(checked):
+    assert checked.at["total_2014", "verdict"] == claims.SUPPORTED  # MPS 2014 = 95
+    assert checked.at["total_2025", "verdict"] == claims.PUBLISHED_ONLY  # no open data for 2025
+    assert checked.at["under25_peak_2017", "verdict"] == claims.APPROXIMATELY  # MPS 2017 = 68, claim 69
+    assert checked.at["rate_1997", "verdict"] == claims.CANNOT_CHECK  # no 1997 count
+    assert checked.at["lowest_rate_since_1997", "verdict"] == claims.WHERE_DATA_EXIST
+    assert checked.at["rate_2025", "verdict"] == claims.SUPPORTED
+    assert "mid-2024" in checked.at["rate_2025", "basis"] and "1.08" in checked.at["rate_2025", "basis"]
+    assert "p = 0.44" in checked.at["fall_2024_2025", "basis"] and "p < 0.001" in checked.at["fall_2024_2025", "basis"]
+
+
+def test_a_wrong_claim_is_not_supported():
+    wrong = {"id": "x", "claim": "x", "figure": 120, "unit": "victims", "check": {"op": "value", "series": "victims", "area": "London", "year": 2014}}
+    assert claims.check_claim(wrong).verdict == claims.NOT_SUPPORTED
+    close = dict(wrong, figure=96)
+    assert claims.check_claim(close).verdict == claims.APPROXIMATELY
+
+
+def test_claims_file_errors_are_clear(tmp_path):
+    bad = tmp_path / "claims.yml"
+    bad.write_text("claims:\n  - id: a\n    claim: b\n    figure: 1\n    unit: c\n    check: {op: guess}\n")
+    with pytest.raises(Exception, match="unknown check op 'guess'"):
+        claims.load_claims(bad)
+
+
+# --- every supported year and area produces sentences ------------------------------------
+
+
+@pytest.mark.parametrize("area", ["London", "Hackney", "Lambeth", "Sutton"])
+def test_sentences_for_every_year(area):
+    for year in params.available_years(area)[1:]:
+        p = params.validate_parameters(year, area)
+        hl = homicide.headline(p, homicide.annual_table(area))
+        yh = youth.headline(p, youth.youth_table(area))
+        assert hl.count_title and hl.headline and yh.count_title
+        text = " ".join([*hl.sentences.values(), *yh.sentences.values()])
+        assert "nan" not in text and "None" not in text
+        if p.is_partial:
+            assert "since" not in hl.count_title
+
+
+def test_series_breakdown_fills_zero_categories():
+    wide = series.breakdown("Sutton", "method")
+    assert list(wide.columns) == list(pd.Index(wide.columns))
+    assert (wide >= 0).all().all() and wide.index.min() == 2003
