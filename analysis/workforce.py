@@ -96,11 +96,13 @@ def officers_title(year: int, base_year: int) -> str:
     """Finding-title for the officer chart."""
     rows = march_fte()
     fte = rows[rows["basis"] == "home_office_fte"].set_index("year")["officers"]
-    latest = int(fte.index.max())
-    focus = year if year in fte.index else latest
+    earlier = fte.index[fte.index <= year]
+    focus = int(earlier.max()) if len(earlier) else int(fte.index.min())
     peak_year = int(fte.idxmax())
     change = officer_change(base_year, focus) if base_year in fte.index and base_year != focus else None
     text = f"The Met had {narrative.fmt_int(fte.loc[focus])} officers (FTE) at 31 March {focus}"
+    if focus != year:
+        text += f" (no figure on this basis for {year})"
     if change is not None and change.change:
         text += f", {narrative.fmt_int(abs(change.change))} {'fewer' if change.change < 0 else 'more'} than in {base_year}"
     if peak_year != focus:
@@ -294,3 +296,10 @@ def plot_arrests(table: pd.DataFrame, title: str):
     ax.tick_params(axis="x", labelsize=8.5)
     charts.note(fig, f"No arrests data file after {table['financial_year'].iloc[-1]} is available here; later claims about arrests cannot be checked against it.")
     return fig
+
+
+def headline(year: int, base_year: int) -> str:
+    """One sentence for the report index: the change since the base year, or the level when no change can be computed."""
+    if officer_change(base_year, year) is not None:
+        return change_sentence(base_year, year)
+    return officers_title(year, base_year) + "."
