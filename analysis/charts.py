@@ -123,7 +123,7 @@ _FOOTER_SIZE = 9.0
 _LABEL_SIZE = 9.5
 _MARGIN_IN = 0.12  # outer margin of the figure, inches (matches constrained_layout.w_pad)
 _LINE_SPACING = 1.25
-_LAYOUT_PASSES = 3
+_LAYOUT_PASSES = 2
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -168,23 +168,41 @@ def styled(function: Callable[_P, _R]) -> Callable[_P, _R]:
 # --------------------------------------------------------------------------------------------
 
 
-def _greedy_wrap(text: str, artist: Text, renderer: Any, max_px: float) -> list[str]:
-    """Greedy word wrap of ``text`` so that each line drawn by ``artist`` fits in ``max_px``."""
+def _word_widths(text: str, artist: Text, renderer: Any) -> tuple[dict[str, float], float]:
+    """Width in pixels of every distinct word of ``text`` as ``artist`` draws it, and of a space.
+
+    Measured once per wrap, so finding line breaks is arithmetic instead of a text layout per
+    candidate line (the sum of word widths and spaces matches the drawn line to within kerning).
+    """
+    original = artist.get_text()
+    widths: dict[str, float] = {}
+    for word in set(text.split()):
+        artist.set_text(word)
+        widths[word] = artist.get_window_extent(renderer).width
+    artist.set_text("x x")
+    two = artist.get_window_extent(renderer).width
+    artist.set_text("xx")
+    space = two - artist.get_window_extent(renderer).width
+    artist.set_text(original)
+    return widths, space
+
+
+def _greedy_wrap(text: str, widths: dict[str, float], space: float, max_px: float) -> list[str]:
+    """Greedy word wrap of ``text`` so that each line's width (words plus spaces) fits in ``max_px``."""
     lines_out: list[str] = []
     for paragraph in text.split("\n"):
         words = paragraph.split()
         if not words:
             lines_out.append("")
             continue
-        line = words[0]
+        line, width = words[0], widths[words[0]]
         for word in words[1:]:
-            candidate = f"{line} {word}"
-            artist.set_text(candidate)
-            if artist.get_window_extent(renderer).width <= max_px:
-                line = candidate
+            candidate = width + space + widths[word]
+            if candidate <= max_px:
+                line, width = f"{line} {word}", candidate
             else:
                 lines_out.append(line)
-                line = word
+                line, width = word, widths[word]
         lines_out.append(line)
     return lines_out
 
@@ -192,16 +210,17 @@ def _greedy_wrap(text: str, artist: Text, renderer: Any, max_px: float) -> list[
 def _wrap_to_width(text: str, artist: Text, renderer: Any, max_px: float) -> str:
     """Wrap to ``max_px`` with balanced lines: as few lines as greedy wrapping needs, but as
     narrow as possible, so a long title does not end in a one-word orphan line."""
-    lines = _greedy_wrap(text, artist, renderer, max_px)
+    widths, space = _word_widths(text, artist, renderer)
+    lines = _greedy_wrap(text, widths, space, max_px)
     if len(lines) > 1:
         low, high = 0.5 * max_px, max_px
         for _ in range(10):  # bisect on the width; the result is deterministic
             mid = (low + high) / 2
-            if len(_greedy_wrap(text, artist, renderer, mid)) <= len(lines):
+            if len(_greedy_wrap(text, widths, space, mid)) <= len(lines):
                 high = mid
             else:
                 low = mid
-        lines = _greedy_wrap(text, artist, renderer, high)
+        lines = _greedy_wrap(text, widths, space, high)
     return "\n".join(lines)
 
 
@@ -264,7 +283,38 @@ class _HouseLayout(ConstrainedLayoutEngine):
 
         return footer_top, header_bottom
 
+    def _state(self, fig: Figure) -> tuple[Any, ...]:
+        """What the layout depends on: figure size and what is drawn (not the output format's dpi)."""
+        return (
+            tuple(round(v, 6) for v in fig.get_size_inches()),
+            tuple(self._raw.values()),
+            tuple((len(ax.get_children()), ax.get_xlim(), ax.get_ylim()) for ax in fig.axes),
+        )
+
     def execute(self, fig: Figure) -> Any:
+        # The layout is computed once per figure state and replayed for later draws (the PNG,
+        # the SVG, the PNG shown inline), so a figure is laid out once, not once per format.
+        state = self._state(fig)
+        cached = getattr(self, "_cache", None)
+        if cached is not None and cached[0] == state:
+            for artist, (text, position) in zip(self._texts(), cached[1]):
+                artist.set_text(text)
+                artist.set_position(position)
+            for ax, position in zip(fig.axes, cached[2]):
+                ax._set_position(position)
+            return None
+        result = self._layout(fig)
+        self._cache = (
+            state,
+            [(a.get_text(), a.get_position()) for a in self._texts()],
+            [ax.get_position(original=False).frozen() for ax in fig.axes],
+        )
+        return result
+
+    def _texts(self) -> list[Text]:
+        return [a for a in (self.title, self.subtitle, self.source, *self.notes) if a is not None]
+
+    def _layout(self, fig: Figure) -> Any:
         renderer = fig._get_renderer()
         bottom, top = self._place(fig, renderer)
         if top - bottom < 0.2:
@@ -609,6 +659,17 @@ _SVG_METADATA_BASE: dict[str, Any] = {"Date": None, "Creator": None}
 
 
 def _png_bytes(fig: Figure, *, title: str | None = None, alt: str | None = None) -> bytes:
+    """The figure as PNG bytes (120 dpi, no software or date metadata), rendered once per
+    figure and metadata: ``save_figure`` and ``show`` share the same rendering."""
+    cached = getattr(fig, "_house_png", None)
+    if cached is not None and cached[0] == (title, alt):
+        return cached[1]
+    data = _render_png(fig, title=title, alt=alt)
+    fig._house_png = ((title, alt), data)  # type: ignore[attr-defined]
+    return data
+
+
+def _render_png(fig: Figure, *, title: str | None = None, alt: str | None = None) -> bytes:
     metadata = dict(_PNG_METADATA_BASE)
     if title:
         metadata["Title"] = title
@@ -704,7 +765,8 @@ def show(
         parts.append("")
         parts.append(_table_text(table, max_rows))
     print("\n".join(parts))
-    png = _png_bytes(fig)
+    cached = getattr(fig, "_house_png", None)
+    png = cached[1] if cached is not None else _png_bytes(fig)
     ipd.display(ipd.Image(data=png, format="png"))
     plt.close(fig)
 
