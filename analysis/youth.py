@@ -6,8 +6,6 @@ Counts are victims; rates are victims per 100,000 residents of the same ages (ON
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pandas as pd
 
 from analysis import charts, homicide, narrative, series, stats
@@ -42,19 +40,9 @@ def youth_table(area: str) -> pd.DataFrame:
     return out
 
 
-@dataclass
-class YouthHeadline:
-    """Computed sentences and chart titles for the focus year."""
-
-    sentences: dict[str, str] = field(default_factory=dict)
-    count_title: str = ""
-    rate_title: str = ""
-    headline: str = ""
-
-
-def headline(p: ResolvedParameters, table: pd.DataFrame) -> YouthHeadline:
+def headline(p: ResolvedParameters, table: pd.DataFrame) -> homicide.Headline:
     """Sentences on under-25 and teenage victims in the focus year: level, change, standing, peak, share, rate."""
-    out = YouthHeadline()
+    out = homicide.Headline()
     by_year = table.set_index("year")
     row = by_year.loc[p.year]
     place = p.area
