@@ -7,8 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from analysis.build import build_series, render_files, write_series
 from analysis.paths import RAW_DIR_DEFAULT, SERIES_DIR
+
+# analysis.build (pandas, pandera) is imported inside the commands, so `report` starts without it.
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -34,6 +35,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from analysis.build import build_series, write_series
+
     started = time.perf_counter()
     result = build_series(args.raw_dir)
     written = write_series(result, args.out_dir)
@@ -45,6 +48,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from analysis.build import build_series, render_files
+
     result = build_series(args.raw_dir)
     files = render_files(result)
     stale = []
