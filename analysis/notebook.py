@@ -7,8 +7,6 @@ its text come from here, never typed into markdown.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 from IPython.display import Markdown, display
 from matplotlib.figure import Figure
@@ -53,12 +51,14 @@ class Page:
             self.findings.add_sentence(key, text)
         display(Markdown(text))
 
-    def figure(self, slug: str, fig: Figure, table: pd.DataFrame, *, title: str, alt: str) -> dict[str, Any]:
-        """Save the figure (PNG, SVG) and its table (CSV) under the output folder, record it, and show it."""
+    def figure(self, slug: str, fig: Figure, table: pd.DataFrame, *, title: str, alt: str) -> None:
+        """Save the figure (PNG, SVG) and its table (CSV) under the output folder, record it, and show it.
+
+        Returns None, so a cell ending with this call prints no ``Out[]`` repr.
+        """
         record = charts.save_figure(fig, table, f"{self.notebook}__{slug}", self.output_dir, title=title, alt=alt)
         self.findings.add(record)
         charts.show(fig, table, title=title)
-        return record
 
     def finish(self, headline: str) -> None:
         """Record the headline and write ``findings/<notebook>.json`` (nothing when there is no output folder)."""

@@ -75,9 +75,10 @@ def resolve_area(area: str, series_dir: Path = SERIES_DIR) -> tuple[str, str]:
 
 
 def available_years(area: str = "London", series_dir: Path = SERIES_DIR) -> list[int]:
-    """Every year with a homicide total for the area (whole or partial), ascending."""
+    """Every year the notebooks support for the area, ascending: each year with a homicide total
+    (whole or partial) that has an earlier year to compare with, so the series' first year is left out."""
     name, _ = resolve_area(area, series_dir)
-    return [int(y) for y in series.homicide_annual(name, series_dir).index]
+    return [int(y) for y in series.homicide_annual(name, series_dir).index][1:]
 
 
 def validate_parameters(

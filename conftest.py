@@ -1,0 +1,141 @@
+"""Repository-wide pytest wiring for validating the notebooks with nbval (and nothing else).
+
+* Plain ``pytest`` validates ``notebooks/[0-9][0-9]_*.ipynb`` with nbval in *strict* mode (every
+  output compared, as ``--nbval`` does, never ``--nbval-lax``) once ``notebooks`` is in
+  ``testpaths``; only those notebooks, not the fixtures under tests/fixtures/. An explicit
+  ``pytest --nbval notebooks/`` works the same way.
+* The sanitising rules live in one file, ``tests/nbval_sanitize.cfg`` (used unless
+  ``--nbval-sanitize-with`` names another); it explains why it holds no rules.
+* When a notebook fails, the re-executed notebook (nbval's outputs in place of the stored ones)
+  is written to ``artifacts/nbval/<name>.ipynb``; the failure report and the summary print its
+  path, so a person can open it next to the committed one (or diff them with nbdime).
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+NOTEBOOKS_DIR = ROOT / "notebooks"
+NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
+SANITIZE_FILE = ROOT / "tests" / "nbval_sanitize.cfg"
+
+# The fixture notebooks are inputs of tests/test_report.py, not notebooks to validate here.
+collect_ignore_glob = ["tests/fixtures/*"]
+
+
+def _nbval_active(config: pytest.Config) -> bool:
+    return config.pluginmanager.hasplugin("nbval")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _nbval_active(config) and getattr(config.option, "nbval_sanitize_with", None) is None:
+        if SANITIZE_FILE.is_file() and not getattr(config.option, "sanitize_with", None):
+            config.option.nbval_sanitize_with = str(SANITIZE_FILE)
+    config._nbval_artifacts = {}  # type: ignore[attr-defined]
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    """Collect the project's notebooks with nbval (strict) even without ``--nbval``."""
+    opt = parent.config.option
+    if getattr(opt, "nbval", False) or getattr(opt, "nbval_lax", False):
+        return None  # nbval's own hook collects them
+    if (
+        _nbval_active(parent.config)
+        and file_path.suffix == ".ipynb"
+        and file_path.parent == NOTEBOOKS_DIR
+        and fnmatch.fnmatch(file_path.name, NOTEBOOK_PATTERN)
+    ):
+        from nbval.plugin import IPyNbFile
+
+        return IPyNbFile.from_parent(parent, path=file_path)
+    return None
+
+
+# --- keep the re-executed notebook of a failing nbval run ---------------------------------------
+
+
+class _Rerun:
+    """What nbval produced for one notebook: outputs per code cell, and whether anything failed."""
+
+    def __init__(self, source_nb) -> None:
+        self.nb = source_nb
+        self.outputs: dict[int, list] = {}
+        self.failed = False
+
+
+def _artifact_path(config: pytest.Config, notebook: Path) -> Path:
+    return config.rootpath / "artifacts" / "nbval" / notebook.name
+
+
+def _write_rerun(path: Path, rerun: _Rerun) -> None:
+    import nbformat
+
+    nb = copy.deepcopy(rerun.nb)
+    code_index = 0
+    count = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs = rerun.outputs.get(code_index)
+        if outputs is None:
+            cell.outputs, cell.execution_count = [], None  # not run (skipped, or after a crash)
+        else:
+            count += 1
+            cell.execution_count = count
+            cell.outputs = [nbformat.from_dict(dict(o)) for o in outputs]
+            for out in cell.outputs:
+                if out.get("output_type") == "execute_result":
+                    out["execution_count"] = count
+                if out.get("output_type") in ("display_data", "execute_result"):
+                    out.setdefault("metadata", {})
+        code_index += 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = nbformat.writes(nb)
+    path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    if type(item).__name__ != "IPyNbCell" or call.when != "call":
+        return
+    report = outcome.get_result()
+    notebook = Path(str(item.path))
+    store = item.config._nbval_artifacts  # type: ignore[attr-defined]
+    rerun = store.get(notebook)
+    if rerun is None:
+        rerun = store[notebook] = _Rerun(item.parent.nb)
+    if item.test_outputs is not None:
+        rerun.outputs[item.cell_num] = list(item.test_outputs)
+    if report.failed:
+        rerun.failed = True
+    if rerun.failed:
+        path = _artifact_path(item.config, notebook)
+        try:
+            _write_rerun(path, rerun)
+        except Exception as exc:  # noqa: BLE001 - never hide the real failure
+            report.sections.append(("nbval re-executed notebook", f"could not be written: {exc}"))
+        else:
+            if report.failed:
+                report.sections.append(("nbval re-executed notebook", f"kept at {path}"))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    store = getattr(session.config, "_nbval_artifacts", {})
+    for notebook, rerun in store.items():
+        if not rerun.failed:  # passed this time: drop a stale artifact from an earlier failure
+            _artifact_path(session.config, notebook).unlink(missing_ok=True)
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    store = getattr(config, "_nbval_artifacts", {})
+    failed = [nb for nb, rerun in store.items() if rerun.failed]
+    if failed:
+        terminalreporter.section("nbval: re-executed notebooks")
+        for notebook in failed:
+            terminalreporter.write_line(f"{notebook.name}: {_artifact_path(config, notebook)}")

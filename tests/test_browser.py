@@ -1,0 +1,125 @@
+"""The report in a real browser: headless Debian Chromium through Selenium.
+
+Builds a small report from the fixture notebooks, serves it on 127.0.0.1 (http.server in a
+thread), opens index.html and one notebook page, and checks that every <img> loaded
+(naturalWidth > 0) and carries alt text, and that the browser console logged nothing SEVERE
+(a missing file, a blocked CDN script, a favicon 404...). A screenshot of each page is saved
+under artifacts/browser/ and its path printed.
+
+Needs /usr/bin/chromium and /usr/bin/chromedriver (``make browser``). Without them the test is
+skipped locally, but fails in CI (``CI=true``), where the browser must be installed.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from analysis import report
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "notebooks"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = ROOT / "artifacts" / "browser"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+def _require_browser() -> None:
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        message = f"{' and '.join(missing)} not installed (Debian packages chromium, chromium-driver; `make browser`)"
+        if _in_ci():
+            pytest.fail(f"CI=true and {message}", pytrace=False)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def served_report(tmp_path_factory):
+    _require_browser()
+    base = tmp_path_factory.mktemp("browser")
+    sets = report.resolve_param_sets(["2025"], ["London"], data_check=False)
+    outcome = report.run_reports(sets, notebooks=report.find_notebooks(FIXTURES), out=str(base / "site"),
+                                 jobs=2, progress=False)
+    assert outcome.failures == [], outcome.failures
+    folder = outcome.published[0]
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # keep pytest's output clean
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(served_report):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    profile = tempfile.mkdtemp(prefix="lva-chromium-")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", f"--user-data-dir={profile}", "--window-size=1280,1800"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        import shutil
+
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+BROKEN_IMAGES_JS = """
+return Array.from(document.images)
+  .filter(img => !(img.complete && img.naturalWidth > 0))
+  .map(img => img.src.slice(0, 120));
+"""
+
+
+def _screenshot(driver, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, max(800, min(int(height), 8000)))
+    path = ARTIFACTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    print(f"screenshot: {path}")
+    return path
+
+
+@pytest.mark.parametrize("page", ["index.html", "01_fixture_trend.html"])
+def test_page_renders_with_all_images_and_a_clean_console(browser, served_report, page):
+    browser.get_log("browser")  # drop anything logged before this page
+    browser.get(f"{served_report}/{page}")
+    browser.execute_script("return document.readyState")  # get() waits for the load event
+    count = browser.execute_script("return document.images.length")
+    assert count > 0, "the page shows no chart"
+    assert browser.execute_script(BROKEN_IMAGES_JS) == []
+    alts = browser.execute_script("return Array.from(document.images).map(img => img.alt)")
+    assert all(alt and "No description" not in alt for alt in alts), alts
+    shot = _screenshot(browser, f"fixture_{page.removesuffix('.html')}")
+    assert shot.stat().st_size > 0
+    severe = [entry for entry in browser.get_log("browser") if entry.get("level") == "SEVERE"]
+    assert severe == [], severe

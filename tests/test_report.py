@@ -1,0 +1,557 @@
+"""Tests for the report runner (analysis/report.py, analysis/runner_kernel.py).
+
+They run the self-contained fixture notebooks in tests/fixtures/notebooks/ (regenerate their
+source with tests/fixtures/make_fixtures.py and their outputs with
+``python -m analysis notebooks --notebooks tests/fixtures/notebooks``), so they stay fast and do not
+depend on the real data. Two environment knobs steer the fixtures: ``FIXTURE_FAIL=<stem>`` makes
+that notebook raise in its middle cell, ``FIXTURE_SLEEP=<s>`` makes every notebook pause there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from analysis import report, runner_kernel
+from analysis.errors import ParameterError
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "notebooks"
+FIXTURE_STEMS = ["01_fixture_trend", "02_fixture_claims"]
+REAL_NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIXTURE_")}
+    env.update(extra)
+    return env
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 240):
+    return subprocess.run(
+        [sys.executable, "-m", "analysis", *args],
+        cwd=cwd, env=env or _env(), capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def fixture_report_args(out: Path, *years: str) -> list[str]:
+    return ["report", "--notebooks", str(FIXTURES), "--no-data-check", "--jobs", "2",
+            "--year", *(years or ("2025",)), "--out", str(out)]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def leftovers(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.glob(".*") if ".tmp-" in p.name or ".old-" in p.name)
+
+
+def processes_in(folder: Path) -> list[int]:
+    """PIDs of processes whose working directory is inside ``folder`` (kernels run there)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cwd = os.readlink(proc / "cwd")
+        except OSError:
+            continue
+        if cwd.startswith(str(folder)):
+            found.append(int(proc.name))
+    return found
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict[str, str | None]] = []
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs))
+        if tag == "a":
+            href = dict(attrs).get("href")
+            if href:
+                self.links.append(href)
+
+
+def parse_html(path: Path) -> _Images:
+    parser = _Images()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+# ---------------------------------------------------------------------------------------------
+# parameters: declared types, no guessing, no unknown names
+# ---------------------------------------------------------------------------------------------
+
+CONTRACT_CELL = 'year: int | None = None\narea: str = "London"\nbase_year: int | None = None\noutput_dir: str | None = None\n'
+
+
+def _nb(param_source: str) -> dict:
+    return {"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": param_source}]}
+
+
+def test_declared_parameters_understands_pep604_annotations():
+    declared = report.declared_parameters(_nb(CONTRACT_CELL))
+    assert list(declared) == ["year", "area", "base_year", "output_dir"]
+    assert declared["year"].accepts(2025) and declared["year"].accepts(None)
+    assert not declared["year"].accepts("2025") and not declared["year"].accepts(True)
+    assert declared["area"].accepts("Hackney") and not declared["area"].accepts(None)
+
+
+def test_declared_parameters_without_annotations_infers_from_defaults():
+    declared = report.declared_parameters(_nb('year = None  # focus year\narea = "London"\nn: "int" = 3\n'))
+    assert declared["year"].types is None  # None default, no annotation: not checkable here
+    assert not declared["area"].accepts(2025)
+    assert declared["n"].accepts(4) and not declared["n"].accepts("4")
+
+
+def test_exactly_one_parameters_cell_is_required():
+    nb = _nb(CONTRACT_CELL)
+    nb["cells"].append(dict(nb["cells"][0]))
+    with pytest.raises(report.ReportError, match="exactly one"):
+        report.declared_parameters(nb)
+
+
+def test_command_line_values_follow_the_declared_type_not_a_guess():
+    declared = report.declared_parameters(_nb(CONTRACT_CELL))
+    assert report.coerce_parameter_text(declared["area"], "2025") == "2025"  # papermill would make it int
+    assert report.coerce_parameter_text(declared["year"], "2025") == 2025
+    assert report.coerce_parameter_text(declared["year"], "None") is None
+    with pytest.raises(ParameterError, match="declared as int | None"):
+        report.coerce_parameter_text(declared["year"], "twenty")
+
+
+def test_unknown_names_and_wrong_types_are_rejected():
+    declared = {"01_x.ipynb": report.declared_parameters(_nb(CONTRACT_CELL))}
+    report.check_parameters(declared, {"year": 2025, "area": "London"}, "ok")
+    with pytest.raises(ParameterError, match="has no parameter 'yaer'"):
+        report.check_parameters(declared, {"yaer": 2025}, "typo")
+    with pytest.raises(ParameterError, match="declared as int | None, got str"):
+        report.check_parameters(declared, {"year": "2025"}, "type")
+
+
+@pytest.mark.skipif(not REAL_NOTEBOOKS, reason="notebooks/ holds no notebooks yet")
+@pytest.mark.parametrize("path", REAL_NOTEBOOKS, ids=lambda p: p.name)
+def test_real_notebooks_declare_the_contract_parameters(path: Path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    declared = report.declared_parameters(nb, path.name)
+    assert {"year", "area", "base_year", "output_dir"} <= set(declared)
+
+
+def test_output_folders():
+    ps = report.ParamSet((("year", 2025), ("area", "Hackney"), ("base_year", None)), "Hackney/2025")
+    assert report.output_folder(None, ps, several=False) == Path("reports/Hackney/2025")
+    assert report.output_folder("out", ps, several=False) == Path("out")
+    assert report.output_folder("out", ps, several=True) == Path("out/Hackney/2025")
+    assert report.output_folder("r/{area}-{year}", ps, several=True) == Path("r/Hackney-2025")
+    assert report.folder_for({"year": 2025, "area": "A/B", "base_year": 2019}, True) == "A-B/2025-from-2019"
+
+
+# ---------------------------------------------------------------------------------------------
+# notebook handling: injection, normalisation, alt text
+# ---------------------------------------------------------------------------------------------
+
+
+def test_injected_parameters_cell_is_papermill_compatible_and_deterministic():
+    nb = nbformat.read(FIXTURES / "01_fixture_trend.ipynb", as_version=4)
+    report.inject_parameters(nb, {"year": 2020, "area": "Tower \"Hamlets\"", "base_year": None, "output_dir": "."})
+    index = report.parameters_cell_index(nb)
+    cell = nb.cells[index + 1]
+    assert cell.metadata.tags == ["injected-parameters"] and cell.id == "injected-parameters"
+    namespace: dict = {}
+    exec(cell.source, namespace)  # noqa: S102 - our own generated literals
+    assert namespace["area"] == 'Tower "Hamlets"' and namespace["year"] == 2020
+    assert namespace["output_dir"] == "." and namespace["base_year"] is None
+    report.inject_parameters(nb, {"year": 2021})  # re-injecting replaces, never duplicates
+    assert sum("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells) == 1
+
+
+def test_normalize_notebook_makes_counts_sequential_and_drops_volatile_metadata():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("a", execution_count=7, metadata={"execution": {"iopub.execute_input": "2025-01-01T00:00:00Z"}, "tags": ["x"]},
+                                  outputs=[nbformat.v4.new_output("execute_result", data={"text/plain": "1"}, execution_count=7)]),
+        nbformat.v4.new_code_cell("", execution_count=None),
+        nbformat.v4.new_code_cell("b", execution_count=9, metadata={"papermill": {"duration": 1.0}}),
+    ])
+    for cell in nb.cells:
+        del cell["id"]
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}
+    report.normalize_notebook(nb)
+    assert [c.execution_count for c in nb.cells] == [1, None, 2]
+    assert nb.cells[0].outputs[0].execution_count == 1
+    assert nb.cells[0].metadata == {"tags": ["x"]} and nb.cells[2].metadata == {}
+    assert [c.id for c in nb.cells] == ["cell-00", "cell-01", "cell-02"]
+    assert "version" not in nb.metadata.language_info
+    assert nb.metadata.kernelspec == report.KERNELSPEC
+
+
+def test_normalize_notebook_merges_a_print_split_across_stream_messages():
+    split = [nbformat.v4.new_output("stream", name="stdout", text="London, 2021: 87"),
+             nbformat.v4.new_output("stream", name="stdout", text="\n"),
+             nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+             nbformat.v4.new_output("display_data", data={"text/plain": "x"}),
+             nbformat.v4.new_output("stream", name="stdout", text="after\n")]
+    whole = [nbformat.v4.new_output("stream", name="stdout", text="London, 2021: 87\n"),
+             *split[2:]]
+    a = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(x)", execution_count=1, outputs=split)])
+    b = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(x)", execution_count=1, outputs=whole)])
+    for nb in (a, b):
+        nb.cells[0]["id"] = "c"
+        report.normalize_notebook(nb)
+    assert report.notebook_text(a) == report.notebook_text(b)
+    assert [o.output_type for o in a.cells[0].outputs] == ["stream", "stream", "display_data", "stream"]
+
+
+def _png_output():
+    return nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Image>"})
+
+
+def test_alt_text_follows_the_title_printed_in_the_same_cell():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("show(b)", outputs=[nbformat.v4.new_output("stream", text="Second finding\n"), _png_output()]),
+        nbformat.v4.new_code_cell("show(a)", outputs=[nbformat.v4.new_output("stream", text="First finding\n"), _png_output()]),
+        nbformat.v4.new_code_cell("show(c)", outputs=[_png_output()]),
+    ])
+    figures = [
+        {"title": "First finding", "alt": "alt one"},
+        {"title": "Second finding", "alt": "alt two"},
+        {"title": "Third finding", "alt": "alt three"},
+    ]
+    assert report.apply_alt_text(nb, figures) == []
+    alts = [c.outputs[-1].metadata["image/png"]["alt"] for c in nb.cells]
+    assert alts == ["alt two", "alt one", "alt three"]
+    assert nb.cells[0].outputs[-1].metadata["image/png"]["title"] == "Second finding"
+
+
+def test_alt_text_keeps_an_alt_set_by_the_notebook_and_warns_about_orphans():
+    own = _png_output()
+    own.metadata = {"image/png": {"alt": "set by the notebook"}}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[own, _png_output()])])
+    warnings = report.apply_alt_text(nb, [{"title": "T", "alt": "from findings"}])
+    assert nb.cells[0].outputs[0].metadata["image/png"]["alt"] == "set by the notebook"
+    assert warnings == ["chart in cell 0 has no finding in the findings JSON"]
+
+
+# ---------------------------------------------------------------------------------------------
+# atomic publication
+# ---------------------------------------------------------------------------------------------
+
+
+def test_publish_swaps_in_the_new_report_and_removes_the_old(tmp_path: Path):
+    final = tmp_path / "London" / "2025"
+    final.mkdir(parents=True)
+    (final / "index.html").write_text("old")
+    staging = tmp_path / "London" / ".2025.tmp-1-abc"
+    staging.mkdir()
+    (staging / "index.html").write_text("new")
+    report.publish(staging, final)
+    assert (final / "index.html").read_text() == "new"
+    assert not staging.exists() and leftovers(final.parent) == []
+
+
+def test_clean_leftovers_removes_dead_runs_and_restores_an_interrupted_swap(tmp_path: Path):
+    final = tmp_path / "2025"
+    dead_pid = 2**22 + 12345  # above the default pid_max: never alive
+    (tmp_path / f".2025.tmp-{dead_pid}-aa").mkdir()
+    old = tmp_path / f".2025.old-{dead_pid}"
+    old.mkdir()
+    (old / "index.html").write_text("previous")
+    live = tmp_path / f".2025.tmp-{os.getppid()}-bb"  # a running process: left alone
+    live.mkdir()
+    report.clean_leftovers(final)
+    assert (final / "index.html").read_text() == "previous"
+    assert leftovers(tmp_path) == [live.name]
+
+
+# ---------------------------------------------------------------------------------------------
+# the report, end to end on the fixtures
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """``report --year 2020 2025`` on the fixture notebooks, run once for the module."""
+    base = tmp_path_factory.mktemp("report")
+    out = base / "reports"
+    proc = run_cli(*fixture_report_args(out, "2020", "2025"), cwd=base)
+    assert proc.returncode == 0, proc.stderr
+    return base, out, proc
+
+
+def test_report_writes_every_output_per_parameter_set(built):
+    base, out, proc = built
+    for year in ("2020", "2025"):
+        folder = out / "London" / year
+        names = {p.name for p in folder.iterdir()}
+        for stem in FIXTURE_STEMS:
+            assert {f"{stem}.ipynb", f"{stem}.html", f"{stem}.code.html"} <= names
+            findings = json.loads((folder / "findings" / f"{stem}.json").read_text())
+            for fig in findings["figures"]:
+                for key in ("png", "svg", "table"):
+                    assert (folder / fig[key]).is_file()
+        assert {"index.html", "run.json", "claims.csv", "assets"} <= names
+        assert str(Path("London") / year / "index.html") in proc.stdout
+    assert leftovers(out / "London") == []
+
+
+def test_progress_is_reported_on_stderr(built):
+    _, _, proc = built
+    assert "notebooks" in proc.stderr and "reports" in proc.stderr  # the two tqdm bars
+    assert "4/4" in proc.stderr and "2/2" in proc.stderr
+
+
+def test_narrative_page_hides_code_and_full_page_shows_it(built):
+    _, out, _ = built
+    folder = out / "London" / "2025"
+    narrative = (folder / "01_fixture_trend.html").read_text()
+    full = (folder / "01_fixture_trend.code.html").read_text()
+    editor = 'class="jp-CodeMirrorEditor'
+    assert editor not in narrative and "linear_regression" not in narrative
+    assert editor in full and "linear_regression" in full
+    for page in (narrative, full):
+        assert 'href="index.html"' in page and "assets/notebook.css" in page
+        assert "cdnjs" not in page and "require.js" not in page  # works offline
+
+
+def test_every_chart_carries_its_finding_as_alt_text(built):
+    _, out, _ = built
+    folder = out / "London" / "2025"
+    for stem in FIXTURE_STEMS:
+        findings = json.loads((folder / "findings" / f"{stem}.json").read_text())
+        expected = [fig["alt"] for fig in findings["figures"]]
+        for page in (f"{stem}.html", f"{stem}.code.html"):
+            images = parse_html(folder / page).images
+            assert [img.get("alt") for img in images] == expected
+            assert all(img["src"].startswith("data:image/png;base64,") for img in images)
+
+
+def test_executed_notebook_names_no_temporary_path(built):
+    base, out, _ = built
+    path = out / "London" / "2020" / "01_fixture_trend.ipynb"
+    text = path.read_text()
+    assert ".tmp-" not in text and str(base) not in text and "/tmp" not in text
+    nb = nbformat.reads(text, as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and 'output_dir = "."' in injected[0].source and "year = 2020" in injected[0].source
+    counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1))
+    assert all("execution" not in c.metadata for c in nb.cells)
+    assert nb.metadata.papermill == {"parameters": {"year": 2020, "area": "London", "base_year": None, "output_dir": "."}}
+
+
+def test_index_links_headlines_and_thumbnails(built):
+    _, out, _ = built
+    folder = out / "London" / "2025"
+    html = (folder / "index.html").read_text()
+    parsed = parse_html(folder / "index.html")
+    for stem in FIXTURE_STEMS:
+        findings = json.loads((folder / "findings" / f"{stem}.json").read_text())
+        assert findings["headline"] in html
+        assert f"{stem}.html" in parsed.links and f"{stem}.code.html" in parsed.links
+    srcs = [img["src"] for img in parsed.images]
+    assert srcs and all((folder / src).is_file() for src in srcs)
+    assert all(img.get("alt") for img in parsed.images)
+    local = [h for h in parsed.links if not h.startswith(("#", "http")) and not h.endswith("/")]
+    assert all((folder / h).exists() for h in local), local
+    assert "claims.csv" in parsed.links
+
+
+def test_run_json_records_parameters_sources_and_versions_without_timestamps(built):
+    _, out, _ = built
+    text = (out / "London" / "2020" / "run.json").read_text()
+    record = json.loads(text)
+    assert record["parameters"] == {"year": 2020, "area": "London", "base_year": None}
+    assert set(record["notebooks"]) == set(FIXTURE_STEMS)
+    assert record["packages"]["python"] and "nbclient" in record["packages"]
+    assert isinstance(record["sources"], dict)
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d|\d\d:\d\d:\d\d", text)
+
+
+def test_rerunning_gives_a_byte_identical_report(built, tmp_path: Path):
+    _, out, _ = built
+    again = tmp_path / "again"
+    sets = report.resolve_param_sets(["2020"], ["London"], data_check=False)
+    outcome = report.run_reports(sets, notebooks=report.find_notebooks(FIXTURES), out=str(again),
+                                 jobs=2, progress=False)
+    assert outcome.failures == [] and outcome.published == [again.resolve()]
+    first, second = snapshot(out / "London" / "2020"), snapshot(again)
+    records = [json.loads(s.pop("run.json")) for s in (first, second)]
+    assert second == first
+    for record in records:  # the repository may move on between the two runs (others commit)
+        for key in ("commit", "series", "sources"):
+            record.pop(key)
+    assert records[0] == records[1]
+
+
+def test_a_failing_or_killed_run_leaves_the_previous_report_untouched(built, tmp_path: Path):
+    _, out, _ = built
+    reports = tmp_path / "reports"
+    previous = reports / "London" / "2025"
+    shutil.copytree(out / "London" / "2025", previous)
+    before = snapshot(previous)
+    args = fixture_report_args(reports, "2025")
+    args[args.index("--out") + 1] = str(previous)
+
+    # 1. killed outright (SIGKILL) while the kernels are busy
+    proc = subprocess.Popen([sys.executable, "-m", "analysis", *args], cwd=tmp_path,
+                            env=_env(FIXTURE_SLEEP="60"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not processes_in(reports) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert processes_in(reports), "no kernel started"
+        time.sleep(0.3)
+        proc.kill()
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+    assert snapshot(previous) == before
+    assert leftovers(reports / "London"), "a killed run cannot clean up: its staging folder stays"
+    deadline = time.monotonic() + 15  # workers, zygote and kernels die with their parent
+    while processes_in(reports) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_in(reports) == []
+
+    # 2. interrupted (SIGTERM): cleans up after itself
+    proc = subprocess.Popen([sys.executable, "-m", "analysis", *args], cwd=tmp_path,
+                            env=_env(FIXTURE_SLEEP="60"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not processes_in(reports) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "interrupted" in err
+    assert snapshot(previous) == before
+    assert leftovers(reports / "London") == []  # the SIGKILLed run's leftovers went too
+    assert processes_in(reports) == []
+
+    # 3. a notebook fails midway: exit 1, the message says where, nothing replaced
+    proc = run_cli(*args, cwd=tmp_path, env=_env(FIXTURE_FAIL="02_fixture_claims"))
+    assert proc.returncode == 1
+    assert "02_fixture_claims.ipynb failed in cell 3 ('# Test knobs" in proc.stderr
+    assert "year=2025, area='London', base_year=None" in proc.stderr
+    assert "RuntimeError: fixture failure requested for 02_fixture_claims" in proc.stderr
+    assert snapshot(previous) == before
+    assert leftovers(reports / "London") == []
+    kept = reports / "London" / ".2025.failed" / "02_fixture_claims.ipynb"
+    assert kept.is_file() and str(kept.name) in proc.stderr
+
+
+def test_bad_parameters_exit_with_code_2_before_running_anything(tmp_path: Path, capsys):
+    from analysis.cli import main
+
+    out = tmp_path / "out"
+    assert main([*fixture_report_args(out), "-p", "colour", "red"]) == 2
+    assert "has no parameter 'colour'" in capsys.readouterr().err
+    assert main([*fixture_report_args(out), "-p", "output_dir", "/elsewhere"]) == 2
+    assert "set by the runner" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--year", "20x5"])
+    assert exc.value.code == 2 and "expected a year" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.skipif(not REAL_NOTEBOOKS, reason="notebooks/ holds no notebooks yet")
+def test_parameters_are_validated_against_the_data(tmp_path: Path, capsys):
+    from analysis.cli import main
+
+    assert main(["report", "--year", "2025", "--area", "Atlantis", "--out", str(tmp_path / "x")]) == 2
+    assert "unknown area 'Atlantis'" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_year_all_skips_years_the_data_cannot_support():
+    class FakeParams:
+        @staticmethod
+        def available_years(area):
+            return [2003, 2004, 2005]
+
+        @staticmethod
+        def validate_parameters(year, area, base_year):
+            if year == 2003:
+                raise ParameterError("no base year before 2003")
+            return {"year": year, "area": area.title(), "base_year": year - 1}
+
+    skipped: list[str] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report, "_params_module", lambda: FakeParams)
+        sets = report.resolve_param_sets(["all"], ["hackney"], skipped=skipped)
+        assert [ps.folder for ps in sets] == ["Hackney/2004", "Hackney/2005"]
+        assert sets[0].as_dict() == {"year": 2004, "area": "Hackney", "base_year": 2003}
+        assert skipped == ["hackney 2003: no base year before 2003"]
+        with pytest.raises(ParameterError, match="no base year"):
+            report.resolve_param_sets(["2003"], ["hackney"])
+
+
+# ---------------------------------------------------------------------------------------------
+# `python -m analysis notebooks` and the forked kernels
+# ---------------------------------------------------------------------------------------------
+
+
+def test_notebooks_command_is_deterministic(tmp_path: Path):
+    folder = tmp_path / "nbs"
+    shutil.copytree(FIXTURES, folder)
+    committed = snapshot(folder)
+    proc = run_cli("notebooks", "--notebooks", str(folder), "--jobs", "2", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "unchanged" in proc.stderr and "updated" not in proc.stderr
+    assert snapshot(folder) == committed  # the fixtures' stored outputs came from this command
+    nb = nbformat.read(folder / "01_fixture_trend.ipynb", as_version=4)
+    assert not [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert nb.metadata.language_info == report.LANGUAGE_INFO
+
+
+INLINE_PLOT = """import matplotlib.pyplot as plt
+import sys
+plt.plot([1, 3, 2])
+print("stdout", sys.argv[1:] == [] or sys.argv[1] == "-f")"""
+
+
+@pytest.mark.skipif(not runner_kernel.supported(), reason="forked kernels need Linux")
+def test_forked_kernels_give_the_same_outputs_as_normal_kernels(tmp_path: Path):
+    """The zygote's kernels must be indistinguishable from ipykernel_launcher's (pyplot inline too)."""
+    sources = [FIXTURES / "01_fixture_trend.ipynb"]
+    extra = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(INLINE_PLOT),
+        nbformat.v4.new_code_cell("import random, numpy\nlen({random.random() for _ in range(3)})"),
+    ])
+    texts = {}
+    for engine in ("fork", "spawn"):
+        folder = tmp_path / engine
+        folder.mkdir()
+        for src in sources:
+            shutil.copy(src, folder / src.name)
+        nbformat.write(extra, folder / "09_inline.ipynb")
+        outcome = report.rerun_notebooks(sorted(folder.glob("*.ipynb")), jobs=2, engine=engine, progress=False)
+        assert outcome.failures == []
+        texts[engine] = snapshot(folder)
+    assert texts["fork"] == texts["spawn"]
+    inline = nbformat.reads(texts["fork"]["09_inline.ipynb"].decode(), as_version=4)
+    assert any("image/png" in o.get("data", {}) for o in inline.cells[1].outputs)
