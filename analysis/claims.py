@@ -423,3 +423,22 @@ def write_claims_csv(table: pd.DataFrame, output_dir: str | Path | None) -> Path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(table.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
     return path
+
+
+def _fmt_figure(value: float | None, unit: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if "year" in unit:
+        return str(int(value))
+    if float(value).is_integer():
+        return narrative.fmt_int(value)
+    return f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
+def describe(row: Any) -> str:
+    """One claim's check as a Markdown paragraph: claim, claimed and computed figures, verdict, basis."""
+    return (
+        f"**{row.claim}** Claimed {_fmt_figure(row.claimed, row.unit)} ({row.unit}); "
+        f"computed {_fmt_figure(row.computed, row.unit)} ({row.series_used}, {row.period_used}). "
+        f"*Verdict: {row.verdict}.* {row.basis}"
+    )
