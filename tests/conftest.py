@@ -60,3 +60,31 @@ def raw_tree(shared_raw_dir: Path, tmp_path: Path) -> Callable[..., Path]:
 
     return make
 
+
+
+# A sample of the real report's parameter sets, built once per test session: the latest year,
+# an earlier London year, a borough's partial year, and a borough year with small counts.
+REAL_REPORT_SAMPLE: tuple[tuple[str, str], ...] = (
+    ("London", "2025"),
+    ("London", "2019"),
+    ("Hackney", "2024"),
+    ("Sutton", "2010"),
+)
+
+
+@pytest.fixture(scope="session")
+def real_reports(tmp_path_factory) -> dict[tuple[str, str], Path]:
+    """``{(area, year): report folder}`` for REAL_REPORT_SAMPLE, built by the report runner on the real notebooks.
+
+    One runner call with every parameter set, run in parallel, each written to ``<out>/<area>/<year>``.
+    """
+    from analysis import report
+
+    base = tmp_path_factory.mktemp("real_reports")
+    sets = [ps for area, year in REAL_REPORT_SAMPLE for ps in report.resolve_param_sets([year], [area])]
+    outcome = report.run_reports(sets, notebooks=report.find_notebooks(), out=str(base), jobs=2, progress=False)
+    assert outcome.failures == [], outcome.failures
+    folders = {(area, year): base / area / year for area, year in REAL_REPORT_SAMPLE}
+    for key, folder in folders.items():
+        assert folder in outcome.published, f"no report folder for {key} in {outcome.published}"
+    return folders

@@ -1,6 +1,6 @@
 """The report in a real browser: headless Debian Chromium through Selenium.
 
-Builds a small report from the fixture notebooks, serves it on 127.0.0.1 (http.server in a
+Uses the real London report for the latest year (the session's ``real_reports`` fixture), serves it on 127.0.0.1 (http.server in a
 thread), opens index.html and one notebook page, and checks that every <img> loaded
 (naturalWidth > 0) and carries alt text, and that the browser console logged nothing SEVERE
 (a missing file, a blocked CDN script, a favicon 404...). A screenshot of each page is saved
@@ -21,10 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis import report
-
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures" / "notebooks"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = ROOT / "artifacts" / "browser"
@@ -44,14 +41,9 @@ def _require_browser() -> None:
 
 
 @pytest.fixture(scope="module")
-def served_report(tmp_path_factory):
+def served_report(real_reports):
     _require_browser()
-    base = tmp_path_factory.mktemp("browser")
-    sets = report.resolve_param_sets(["2025"], ["London"], data_check=False)
-    outcome = report.run_reports(sets, notebooks=report.find_notebooks(FIXTURES), out=str(base / "site"),
-                                 jobs=2, progress=False)
-    assert outcome.failures == [], outcome.failures
-    folder = outcome.published[0]
+    folder = real_reports[("London", "2025")]
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):  # keep pytest's output clean
@@ -109,7 +101,7 @@ def _screenshot(driver, name: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("page", ["index.html", "01_fixture_trend.html"])
+@pytest.mark.parametrize("page", ["index.html", "01_homicide_decline.html"])
 def test_page_renders_with_all_images_and_a_clean_console(browser, served_report, page):
     browser.get_log("browser")  # drop anything logged before this page
     browser.get(f"{served_report}/{page}")

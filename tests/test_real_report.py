@@ -1,0 +1,65 @@
+"""The real notebooks through the report runner, for a sample of years and areas.
+
+The sample (tests/conftest.py, REAL_REPORT_SAMPLE) covers the latest year, an earlier London
+year, a borough's partial year and a borough with small counts; the full sweep of every year for
+London and three boroughs is measured by benchmarks/bench_report.py (timings in its README).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import claims
+from analysis.report import find_notebooks
+
+from conftest import REAL_REPORT_SAMPLE
+
+STEMS = [p.stem for p in find_notebooks()]
+
+
+@pytest.mark.parametrize("area, year", REAL_REPORT_SAMPLE)
+def test_every_notebook_writes_its_outputs(real_reports, area, year):
+    folder = real_reports[(area, year)]
+    assert (folder / "index.html").is_file() and (folder / "run.json").is_file()
+    for stem in STEMS:
+        assert (folder / f"{stem}.html").is_file() and (folder / f"{stem}.ipynb").is_file()
+        findings = json.loads((folder / "findings" / f"{stem}.json").read_text())
+        assert findings["headline"].strip()
+        text = " ".join([findings["headline"], *findings["sentences"].values(), *(f["title"] for f in findings["figures"])])
+        assert "nan" not in text.split() and "None" not in text and "n/a" not in text, text
+        for figure in findings["figures"]:
+            # one stem for a figure and the table behind it
+            assert (folder / figure["png"]).is_file() and (folder / figure["svg"]).is_file()
+            assert Path(figure["table"]).stem == Path(figure["png"]).stem
+            assert len(pd.read_csv(folder / figure["table"])) > 0
+
+
+def test_partial_year_is_reported_as_partial_and_never_ranked(real_reports):
+    folder = real_reports[("Hackney", "2024")]
+    findings = json.loads((folder / "findings" / "01_homicide_decline.json").read_text())
+    assert "January–March 2024" in findings["headline"]
+    titles = " ".join(f["title"] for f in findings["figures"])
+    assert "fewest" not in findings["headline"] and "January–March 2024" in titles
+
+
+def test_a_borough_run_says_force_wide_sections_are_london(real_reports):
+    nb = json.loads((real_reports[("Sutton", "2010")] / "03_workforce.ipynb").read_text())
+    shown = json.dumps(nb["cells"])
+    assert "force-wide" in shown
+
+
+def test_claims_csv_is_written_with_a_verdict_per_claim(real_reports):
+    table = pd.read_csv(real_reports[("London", "2025")] / "claims.csv")
+    assert len(table) == len(claims.load_claims())
+    assert set(table["verdict"]) <= set(claims.VERDICTS)
+
+
+def test_reports_for_different_years_live_side_by_side(real_reports):
+    a, b = real_reports[("London", "2019")], real_reports[("London", "2025")]
+    assert a != b and a.parent == b.parent
+    headline_2019 = json.loads((a / "findings" / "01_homicide_decline.json").read_text())["headline"]
+    assert "2019" in headline_2019 and "2025" not in headline_2019
