@@ -1249,24 +1249,16 @@ def publish(staging: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clean_leftovers(final: Path) -> None:
     """Remove staging folders of runs that were killed; restore a report caught mid-swap."""
     parent = final.parent
     if not parent.is_dir():
         return
+    from analysis.runner_kernel import pid_alive
+
     for entry in parent.glob(f".{final.name}.*"):
         match = re.fullmatch(re.escape(f".{final.name}.") + r"(tmp|old)-(\d+)(?:-\w+)?", entry.name)
-        if not match or _pid_alive(int(match.group(2))) and int(match.group(2)) != os.getpid():
+        if not match or pid_alive(int(match.group(2))) and int(match.group(2)) != os.getpid():
             continue
         if match.group(1) == "old" and not final.exists():
             os.rename(entry, final)

@@ -228,12 +228,7 @@ def _serve(socket_path: str, preload: list[str], children: set[int]) -> int:
                 continue
             conn, _addr = server.accept()
             with conn:
-                data = b""
-                while not data.endswith(b"\n"):
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
+                data = _recv_line(conn)
                 try:
                     request = json.loads(data)
                 except ValueError as exc:
@@ -331,19 +326,26 @@ def request_kernel(
                     raise RuntimeError(f"kernel zygote not listening on {socket_path}") from None
                 time.sleep(0.02)
         conn.sendall(json.dumps({"connection_file": connection_file, "cwd": cwd, **extra}).encode() + b"\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = conn.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = _recv_line(conn)
     answer = json.loads(data or b"{}")
     if "pid" not in answer:
         raise RuntimeError(f"kernel zygote refused: {answer.get('error', 'no answer')}")
     return int(answer["pid"])
 
 
-def _pid_alive(pid: int) -> bool:
+def _recv_line(conn: socket.socket) -> bytes:
+    """Read from ``conn`` up to and including a newline (or until the peer closes)."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def pid_alive(pid: int) -> bool:
+    """True while process ``pid`` runs (a zombie awaiting its parent counts as gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -384,7 +386,7 @@ class ForkedKernel:
         self.kernel_id = f"forked-{pid}"
 
     def is_alive(self) -> bool:
-        return _pid_alive(self.pid)
+        return pid_alive(self.pid)
 
     def interrupt_kernel(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -405,7 +407,7 @@ class ForkedKernel:
 
     def wait(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
-        while _pid_alive(self.pid):
+        while pid_alive(self.pid):
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.01)
@@ -437,10 +439,10 @@ class _ForkedKernelClientBase:
     kernel_pid: int = 0
 
     def is_alive(self) -> bool:  # nbclient polls this while a cell runs
-        return _pid_alive(self.kernel_pid)
+        return pid_alive(self.kernel_pid)
 
     async def _async_is_alive(self) -> bool:
-        return _pid_alive(self.kernel_pid)
+        return pid_alive(self.kernel_pid)
 
 
 def _client_class() -> type:
