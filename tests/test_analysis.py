@@ -10,7 +10,12 @@ Expectations that are facts about London carry their source in a comment. Source
 
 from __future__ import annotations
 
+import io
+import json
 import math
+import re
+import tokenize
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -236,3 +241,33 @@ def test_series_breakdown_fills_zero_categories():
     wide = series.breakdown("Sutton", "method")
     assert list(wide.columns) == list(pd.Index(wide.columns))
     assert (wide >= 0).all().all() and wide.index.min() == 2003
+
+
+# --- notebooks stay thin -------------------------------------------------------------------
+
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_number_is_typed_into_notebook_markdown(path):
+    """Numbers in the narrative come from data through code, so markdown cells hold no digits."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] == "markdown":
+            text = "".join(cell["source"])
+            assert not re.search(r"\d", text), f"{path.name} cell {index} types a number: {text[:80]!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_code_cells_hold_no_figures_either(path):
+    """Code cells call into analysis/; apart from the parameters cell they carry no number literal
+    that could be a finding (small structural numbers such as a window length of years are allowed;
+    descriptive strings such as alt text naming "95% intervals" are not number literals)."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] != "code" or "parameters" in cell.get("metadata", {}).get("tags", []):
+            continue
+        tokens = tokenize.generate_tokens(io.StringIO("".join(cell["source"])).readline)
+        big = [t.string for t in tokens if t.type == tokenize.NUMBER and float(t.string) > 12]
+        assert not big, f"{path.name} cell {index} has number literals {big}"
