@@ -125,6 +125,13 @@ def _kernel_child(request: dict[str, Any], zygote_pid: int, closing: list[Any]) 
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.close(devnull)
+        # The zygote's stdout is a pipe its parent reads only until "ready". A kernel prints its
+        # connection info there at start-up: inherited, those lines would fill the pipe after a
+        # few hundred kernels and every later kernel would block in initialize(). What a
+        # notebook prints goes to IOPub, not to this file descriptor.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
         os.chdir(request["cwd"])
         os.environ.update(request.get("env") or {})
         os.environ["JPY_PARENT_PID"] = str(zygote_pid)

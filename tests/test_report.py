@@ -555,3 +555,29 @@ def test_forked_kernels_give_the_same_outputs_as_normal_kernels(tmp_path: Path):
     assert texts["fork"] == texts["spawn"]
     inline = nbformat.reads(texts["fork"]["09_inline.ipynb"].decode(), as_version=4)
     assert any("image/png" in o.get("data", {}) for o in inline.cells[1].outputs)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked kernels are Linux-only")
+def test_forked_kernels_do_not_write_to_the_zygote_pipe(tmp_path: Path):
+    """A kernel's stdout must not be the zygote's stdout pipe: nobody reads that pipe after start-up,
+    so a few hundred kernels' connection banners would fill it and block every later kernel
+    (seen in a full sweep: 'forked kernel did not answer within 60 s' after 160 runs)."""
+    import asyncio
+
+    from analysis import runner_kernel
+
+    zygote = runner_kernel.Zygote(["IPython"])
+    try:
+        zygote.wait_ready()
+        socket_path, tmpdir = zygote.address()
+
+        async def fork_one() -> str:
+            km, kc = await runner_kernel.start_forked_kernel(socket_path, tmpdir, str(tmp_path))
+            try:
+                return os.readlink(f"/proc/{km.pid}/fd/1")
+            finally:
+                await runner_kernel.stop_forked_kernel(km, kc)
+
+        assert asyncio.run(fork_one()) == os.devnull
+    finally:
+        zygote.close()
