@@ -293,14 +293,14 @@ def plot_rates(table: pd.DataFrame, p: ResolvedParameters, title: str, *, ylabel
     charts.label_axes(ax, None, ylabel)
     charts.integer_years(ax)
     charts.start_at_zero(ax)
-    ax.legend(loc="lower left", frameon=False)
+    ax.legend(loc="best", frameon=False)
     carried = whole[whole["carried_forward"].astype(bool)]
     notes = []
     if len(carried):
         notes.append(
             "; ".join(f"{int(r.year)} uses the mid-{int(r.population_year)} population (no later estimate yet)" for r in carried.itertuples())
         )
-    notes.append("Rates for 2012–2020 use the pre-2021 population series, which overstated London's population, so they are slightly low.")
+    notes.append("Rates for 2012–2020 use the pre-2021 population series, which overstated the population, so they are slightly low.")
     charts.note(fig, " ".join(n if n.endswith(".") else n + "." for n in notes))
     return fig
 
