@@ -165,12 +165,17 @@ def _check_pct_change(claim: dict[str, Any]) -> ClaimResult:
     return _result(claim, round(cmp.pct_change, 1), SERIES_LABELS[column], f"{base} to {year}", _verdict(claim, cmp.pct_change, published_only=published), basis)
 
 
-def _check_fewest_since(claim: dict[str, Any]) -> ClaimResult:
-    check = claim["check"]
+def _low_record(check: dict[str, Any]) -> tuple[pd.Series, int, stats.Record]:
+    """Whole-year values of the check's series up to its year, and how low that year ranks."""
     table = homicide.annual_table(check.get("area", "London"), column=check["series"])
     year = int(check["year"])
-    counts = homicide.whole_years(table, up_to=year).set_index("year")["victims"]
-    record = stats.record_since(counts, year, kind="low")
+    values = homicide.whole_years(table, up_to=year).set_index("year")["victims"]
+    return values, year, stats.record_since(values, year, kind="low")
+
+
+def _check_fewest_since(claim: dict[str, Any]) -> ClaimResult:
+    check = claim["check"]
+    counts, year, record = _low_record(check)
     computed = None if record.is_record else float(record.since_year)
     basis = f"{narrative.fmt_int(counts.loc[year])} in {year}: {narrative.record_phrase(record)} (whole years {int(counts.index.min())}–{year})."
     if record.is_record:
@@ -268,16 +273,14 @@ def _check_peak(claim: dict[str, Any]) -> ClaimResult:
 
 def _check_lowest_before(claim: dict[str, Any]) -> ClaimResult:
     check = claim["check"]
-    table = homicide.annual_table(check.get("area", "London"), column=check["series"])
-    year = int(check["year"])
-    values = homicide.whole_years(table, up_to=year).set_index("year")["victims"]
-    record = stats.record_since(values, year, kind="low")
+    values, year, record = _low_record(check)
     computed = float(year) if record.is_record else float("nan")
-    basis = f"{narrative.fmt_int(values.loc[year])} in {year}: {narrative.record_phrase(record, noun='victims under 25')}."
+    noun = SERIES_LABELS[check["series"]].removeprefix("homicide ")
+    basis = f"{narrative.fmt_int(values.loc[year])} in {year}: {narrative.record_phrase(record, noun=noun)}."
     annual = _annual(check)
     published = annual.at[year, "source"] == "published"
     if published:
-        basis += " The 2024 figure is a published statement; earlier years are open data."
+        basis += f" The {year} figure is a published statement; earlier years are open data."
     verdict = (PUBLISHED_ONLY if published else SUPPORTED) if record.is_record else NOT_SUPPORTED
     return _result(claim, computed, SERIES_LABELS[check["series"]], f"{int(values.index.min())}–{year}", verdict, basis)
 
