@@ -60,12 +60,7 @@ def _check_level(level: float) -> float:
 
 
 def _check_population(population: float) -> float:
-    if isinstance(population, bool) or not isinstance(population, Real):
-        raise ValueError(f"population must be a positive number, got {population!r}")
-    pop = float(population)
-    if not math.isfinite(pop) or pop <= 0:
-        raise ValueError(f"population must be a positive, finite number, got {population!r}")
-    return pop
+    return _check_exposure(population, "population")
 
 
 def _check_count(count: object, name: str = "count") -> int:

@@ -7,8 +7,12 @@ that need them are skipped with a clear message when that folder is absent, exce
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -88,3 +92,25 @@ def real_reports(tmp_path_factory) -> dict[tuple[str, str], Path]:
     for key, folder in folders.items():
         assert folder in outcome.published, f"no report folder for {key} in {outcome.published}"
     return folders
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - signature of the base class
+        pass  # keep pytest's output clean
+
+
+@contextlib.contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` over HTTP on 127.0.0.1 (a free port, in a thread); yield its base URL.
+
+    Loopback only: no test touches the internet.
+    """
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)

@@ -12,14 +12,12 @@ skipped locally, but fails in CI (``CI=true``), where the browser must be instal
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
+from conftest import serve_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,18 +43,8 @@ def served_report(real_reports):
     _require_browser()
     folder = real_reports[("London", "2025")]
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):  # keep pytest's output clean
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_folder(folder) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

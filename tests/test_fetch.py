@@ -6,14 +6,12 @@ no test touches the internet.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import serve_folder
 
 from analysis.cli import main
 from analysis.errors import DataError
@@ -24,11 +22,6 @@ from analysis.manifest import load_manifest, sha256_of, source_files
 RAW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "raw"
 ENTRIES = source_files(load_manifest())
 CORRUPTED = next(e for e in ENTRIES if e.name == "mye23tablesew.csv")
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - signature of the base class
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -54,16 +47,8 @@ def mirror_root(shared_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture(scope="module")
 def server(mirror_root: Path) -> Iterator[str]:
     """http://127.0.0.1:<port> serving mirror_root (in a thread, stopped after the module)."""
-    handler = functools.partial(_QuietHandler, directory=str(mirror_root))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with serve_folder(mirror_root) as url:
+        yield url
 
 
 def _leftovers(folder: Path) -> list[str]:
