@@ -7,11 +7,13 @@ expected failures (bad input, bad parameters) into one clear line on stderr and 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 
-from analysis.errors import DataError, ParameterError
+from analysis.errors import DataError, OutputError, ParameterError, shorten
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,13 +35,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code (0 success, 2 bad input, 1 other failure)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _interrupt) if threading.current_thread() is threading.main_thread() else None
     try:
         return int(args.func(args) or 0)
-    except (DataError, ParameterError) as exc:
+    except (DataError, ParameterError, OutputError) as exc:
         if args.debug:
             traceback.print_exc()
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder that cannot be written, a full disk: one line, not a traceback
+        if args.debug:
+            traceback.print_exc()
+        where = f": {shorten(exc.filename)}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM: stop like Ctrl-C, so every command removes its temporary files on the way out."""
+    raise KeyboardInterrupt

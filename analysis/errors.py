@@ -35,3 +35,19 @@ class DataError(Exception):
 
 class ParameterError(ValueError):
     """Raised when notebook or report parameters are not valid for the data (unknown area, year out of range)."""
+
+
+class OutputError(Exception):
+    """Raised when an output folder may not be written or replaced (exit code 2): it is the home
+    folder, the repository or a folder holding files the tool did not write."""
+
+
+def shorten(text: object, limit: int = 80) -> str:
+    """``text`` for an error message: cut to ``limit`` characters with a note of its full length.
+
+    User input (an area name, a path) is echoed in messages; a 100,000-character value must not be.
+    """
+    value = str(text)
+    if len(value) <= limit:
+        return value
+    return f"{value[: limit - 1]}… ({len(value):,} characters)"

@@ -46,8 +46,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import csv
-import ctypes
-import errno
 import hashlib
 import json
 import multiprocessing
@@ -64,8 +62,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analysis import paths
-from analysis.errors import ParameterError
+from analysis import folders, paths
+from analysis.errors import OutputError, ParameterError, shorten
 
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 TEMPLATES_DIR = Path(__file__).resolve().with_name("templates")
@@ -462,14 +460,23 @@ def output_folder(out: str | None, ps: ParamSet, several: bool) -> Path:
 
     Default ``reports/<area>/<year>``. ``--out DIR``: exactly DIR for a single parameter set, or
     ``DIR/<area>/<year>`` for several; ``{area}``, ``{year}`` and ``{base_year}`` placeholders
-    in DIR are filled in.
+    in DIR are filled in. A bad placeholder or an empty DIR is a ParameterError.
     """
     if out is None:
         return Path("reports") / ps.folder
-    if "{" in out:
+    if not out.strip():
+        raise ParameterError("--out is empty; name a folder for the report, e.g. --out reports/London/2025")
+    if "{" in out or "}" in out:
         values = ps.as_dict()
-        return Path(out.format(area=_safe_folder_part(values.get("area")), year=values.get("year"),
-                               base_year=values.get("base_year")))
+        try:
+            filled = out.format(area=_safe_folder_part(values.get("area")), year=values.get("year"),
+                                base_year=values.get("base_year"))
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
+            raise ParameterError(
+                f"--out {shorten(out)!r}: {exc.__class__.__name__} {shorten(exc)}; the only placeholders are "
+                "{area}, {year} and {base_year} (write {{ and }} for literal braces)"
+            ) from None
+        return Path(filled)
     return Path(out) / ps.folder if several else Path(out)
 
 
@@ -984,7 +991,10 @@ def _run_job(job: Job) -> JobResult:
         if job.failed_dir:
             with contextlib.suppress(Exception):
                 failed = Path(job.failed_dir)
+                if failed.exists() and not (failed / FAILED_MARK).is_file():
+                    raise FileExistsError(failed)  # not ours: write nothing into it
                 failed.mkdir(parents=True, exist_ok=True)
+                (failed / FAILED_MARK).touch()
                 target = failed / f"{job.stem}.ipynb"
                 target.write_text(notebook_text(nb), encoding="utf-8")
                 result.failed_notebook = str(target)
@@ -1125,6 +1135,7 @@ def run_record(ps: ParamSet, notebooks: Sequence[Path], *, manifest: Path | None
                series_dir: Path | None = None) -> dict[str, Any]:
     """The content of run.json: everything needed to reproduce the report; no timestamps."""
     return {
+        "generator": GENERATOR,
         "parameters": ps.as_dict(),
         "command": canonical_command(ps),
         "notebooks": {p.stem: {"sha256": _sha256(p)} for p in notebooks},
@@ -1211,59 +1222,33 @@ def write_index(report_dir: Path, ps: ParamSet, results: Sequence[JobResult]) ->
 
 
 # ---------------------------------------------------------------------------------------------
-# Atomic publication
+# Atomic publication (analysis.folders): a report folder is marked by its run.json
 # ---------------------------------------------------------------------------------------------
 
+#: run.json names the tool that wrote it: the marker that a folder is a report this runner may replace.
+GENERATOR = "london-violence-analysis report"
+FAILED_MARK = ".lva-failed"
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
-    if not sys.platform.startswith("linux"):
-        return False
+
+def is_report(folder: Path) -> bool:
+    """True when ``folder`` holds a report written by this runner (its run.json names the generator)."""
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
+        record = json.loads((Path(folder) / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    at_fdcwd, rename_exchange = -100, 2
-    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP if hasattr(errno, "EOPNOTSUPP") else errno.EINVAL):
-        return False
-    raise OSError(err, os.strerror(err), str(a))
+    return isinstance(record, dict) and record.get("generator") == GENERATOR
 
 
-def publish(staging: Path, final: Path) -> None:
-    """Replace ``final`` by ``staging`` so that ``final`` is always either old or new, complete."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    if not final.exists() and not final.is_symlink():
-        os.rename(staging, final)
-        return
-    if _exchange(staging, final):
-        shutil.rmtree(staging, ignore_errors=True)  # now holds the previous report
-        return
-    old = final.with_name(f".{final.name}.old-{os.getpid()}")
-    os.rename(final, old)
-    os.rename(staging, final)
-    shutil.rmtree(old, ignore_errors=True)
+def check_report_folder(final: Path | str) -> Path:
+    """The absolute report folder, if a report may be written there (else OutputError, one line)."""
+    return folders.check_target(final, is_ours=is_report, what="report", marker_name="run.json",
+                                protected=(paths.REPO_ROOT,))
 
 
-def clean_leftovers(final: Path) -> None:
-    """Remove staging folders of runs that were killed; restore a report caught mid-swap."""
-    parent = final.parent
-    if not parent.is_dir():
-        return
-    from analysis.runner_kernel import pid_alive
-
-    for entry in parent.glob(f".{final.name}.*"):
-        match = re.fullmatch(re.escape(f".{final.name}.") + r"(tmp|old)-(\d+)(?:-\w+)?", entry.name)
-        if not match or pid_alive(int(match.group(2))) and int(match.group(2)) != os.getpid():
-            continue
-        if match.group(1) == "old" and not final.exists():
-            os.rename(entry, final)
-        else:
-            shutil.rmtree(entry, ignore_errors=True)
+def _reset_failed_dir(failed_dir: Path) -> None:
+    """Remove the notebooks a previous failed run kept (only a folder this runner marked)."""
+    if (failed_dir / FAILED_MARK).is_file():
+        shutil.rmtree(failed_dir, ignore_errors=True)
 
 
 # =============================================================================================
@@ -1431,7 +1416,8 @@ def run_reports(
     engine = engine or default_engine()
     jobs = max(1, int(jobs or default_jobs()))
     several = len(param_sets) > 1
-    finals = [output_folder(out, ps, several).resolve() for ps in param_sets]
+    finals = [check_report_folder(output_folder(out, ps, several)) for ps in param_sets]
+    absent = {final: not final.exists() for final in finals}
     if len(set(finals)) != len(finals):
         raise ParameterError("several parameter sets would write the same folder; use {area}/{year} in --out")
 
@@ -1439,7 +1425,7 @@ def run_reports(
     pool = _Pool(jobs, engine, imported_modules(raw.values()), timeout, zygote)  # preloading from now
     outcome = Outcome()
     progress_bars: _Progress | None = None
-    stagings: dict[int, Path] = {}
+    stagings: dict[int, tuple[Path, folders.RunLock]] = {}
     try:
         import nbformat  # noqa: F401 - imported before the workers fork, so they inherit it
         import nbclient  # noqa: F401
@@ -1448,14 +1434,14 @@ def run_reports(
         css = notebook_css()
         jobs_list: list[Job] = []
         for si, (ps, final) in enumerate(zip(param_sets, finals)):
-            clean_leftovers(final)
-            staging = final.parent / f".{final.name}.tmp-{os.getpid()}-{secrets.token_hex(3)}"
-            staging.mkdir(parents=True)
-            stagings[si] = staging
+            final.parent.mkdir(parents=True, exist_ok=True)
+            folders.clean_leftovers(final, is_ours=is_report)
+            staging, lock = folders.staging_for(final)
+            stagings[si] = (staging, lock)
             (staging / "assets").mkdir()
             (staging / "assets" / "notebook.css").write_text(css, encoding="utf-8")
             failed_dir = final.parent / f".{final.name}.failed"
-            shutil.rmtree(failed_dir, ignore_errors=True)
+            _reset_failed_dir(failed_dir)
             for nb_path in notebooks:
                 jobs_list.append(Job(
                     index=si, notebook=str(nb_path), stem=nb_path.stem, mode="report",
@@ -1497,14 +1483,25 @@ def run_reports(
                     continue
                 per_set[job.index].append(res)
                 if len(per_set[job.index]) == len(notebooks):
-                    ps, final, staging = param_sets[job.index], finals[job.index], stagings[job.index]
+                    ps, final, (staging, lock) = param_sets[job.index], finals[job.index], stagings[job.index]
                     write_index(staging, ps, per_set[job.index])
                     record = run_record(ps, notebooks, manifest=manifest, series_dir=series_dir)
                     (staging / "run.json").write_text(
                         json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                         encoding="utf-8")
-                    publish(staging, final)
                     stagings.pop(job.index)
+                    try:
+                        folders.publish(staging, final, is_ours=is_report, what="report", was_absent=absent[final])
+                    except OutputError as exc:
+                        folders.discard_staging(staging, lock)
+                        outcome.failures.append(f"{exc} [{ps.label}]")
+                        progress_bars.write(f"FAILED: {exc}")
+                        progress_bars.run_done()
+                        continue
+                    except BaseException:
+                        folders.discard_staging(staging, lock)
+                        raise
+                    lock.release()
                     outcome.published.append(final)
                     progress_bars.run_done()
                     progress_bars.write(f"done [{ps.label}]: {_display_path(final / 'index.html')}")
@@ -1515,8 +1512,8 @@ def run_reports(
     finally:
         if progress_bars is not None:
             progress_bars.close()
-        for staging in stagings.values():
-            shutil.rmtree(staging, ignore_errors=True)
+        for staging, lock in stagings.values():
+            folders.discard_staging(staging, lock)
         pool.close(kill=True)
     outcome.seconds = time.perf_counter() - started
     return outcome

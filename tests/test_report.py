@@ -251,37 +251,6 @@ def test_alt_text_keeps_an_alt_set_by_the_notebook_and_warns_about_orphans():
 
 
 # ---------------------------------------------------------------------------------------------
-# atomic publication
-# ---------------------------------------------------------------------------------------------
-
-
-def test_publish_swaps_in_the_new_report_and_removes_the_old(tmp_path: Path):
-    final = tmp_path / "London" / "2025"
-    final.mkdir(parents=True)
-    (final / "index.html").write_text("old")
-    staging = tmp_path / "London" / ".2025.tmp-1-abc"
-    staging.mkdir()
-    (staging / "index.html").write_text("new")
-    report.publish(staging, final)
-    assert (final / "index.html").read_text() == "new"
-    assert not staging.exists() and leftovers(final.parent) == []
-
-
-def test_clean_leftovers_removes_dead_runs_and_restores_an_interrupted_swap(tmp_path: Path):
-    final = tmp_path / "2025"
-    dead_pid = 2**22 + 12345  # above the default pid_max: never alive
-    (tmp_path / f".2025.tmp-{dead_pid}-aa").mkdir()
-    old = tmp_path / f".2025.old-{dead_pid}"
-    old.mkdir()
-    (old / "index.html").write_text("previous")
-    live = tmp_path / f".2025.tmp-{os.getppid()}-bb"  # a running process: left alone
-    live.mkdir()
-    report.clean_leftovers(final)
-    assert (final / "index.html").read_text() == "previous"
-    assert leftovers(tmp_path) == [live.name]
-
-
-# ---------------------------------------------------------------------------------------------
 # the report, end to end on the fixtures
 # ---------------------------------------------------------------------------------------------
 
