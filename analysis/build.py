@@ -13,11 +13,9 @@ Precedence for annual homicide totals (stated in the data log, data/README.md):
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis import schemas
+from analysis import checks, folders, schemas
 from analysis.errors import DataError
 from analysis.manifest import SourceFile, load_manifest, sha256_of, source_files
 from analysis.parse_homicide import VictimsRelease, find_victim_releases
@@ -300,12 +298,39 @@ def _require(path: Path, entry: SourceFile) -> Path:
     return path
 
 
-def build_series(raw_dir: Path, *, manifest_path: Path = SOURCES_MANIFEST, published_path: Path = PUBLISHED_FIGURES) -> BuildResult:
+def _with_source(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """A parsed population part with the file and line each row came from (for error messages only)."""
+    rows = pd.to_numeric(pd.Series(frame.index, index=frame.index), errors="coerce")
+    return frame.assign(source_file=str(path), source_row=rows.astype("Int64"))
+
+
+def _ignored_files(raw_dir: Path, entries: list[SourceFile], used: set[Path], extra: dict[str, dict[str, str]]) -> dict[str, str]:
+    """``{folder/file: why}`` for every file in a source folder that the build did not read."""
+    ignored: dict[str, str] = {}
+    for folder in sorted({e.folder for e in entries}):
+        base = raw_dir / folder
+        for path in sorted(p for p in base.rglob("*") if p.is_file()):
+            if path.resolve() in used:
+                continue
+            rel = path.relative_to(raw_dir).as_posix()
+            ignored[rel] = extra.get(folder, {}).get(path.name, "not listed in data/sources.yml")
+    return ignored
+
+
+def build_series(
+    raw_dir: Path,
+    *,
+    manifest_path: Path = SOURCES_MANIFEST,
+    published_path: Path = PUBLISHED_FIGURES,
+    today: dt.date | None = None,
+) -> BuildResult:
     """Parse every source under ``raw_dir`` and derive every series; nothing is written.
 
     Returns a BuildResult with one frame per file in SERIES_FILES (except the log) and the log facts.
-    Raises DataError for any bad input.
+    Raises DataError for any bad or implausible input (``analysis.checks``; ``today``, default the
+    current date, is the latest date a record may carry).
     """
+    today = today or dt.date.today()
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise DataError(raw_dir, "raw data folder not found (pass --raw-dir, e.g. ../shared/data/raw)")
@@ -322,20 +347,28 @@ def build_series(raw_dir: Path, *, manifest_path: Path = SOURCES_MANIFEST, publi
 
     population_parts = []
     for entry in by_parser.get("nomis_region", []):
-        population_parts.append(parse_nomis_region(_require(entry.path(raw_dir), entry), vintage=entry.options["vintage"]))
+        path = _require(entry.path(raw_dir), entry)
+        population_parts.append(_with_source(parse_nomis_region(path, vintage=entry.options["vintage"]), path))
     for entry in by_parser.get("nomis_local_authorities", []):
+        path = _require(entry.path(raw_dir), entry)
         population_parts.append(
-            parse_nomis_local_authorities(_require(entry.path(raw_dir), entry), vintage=entry.options["vintage"], area_codes=boroughs)
+            _with_source(parse_nomis_local_authorities(path, vintage=entry.options["vintage"], area_codes=boroughs), path)
         )
     for entry in by_parser.get("ons_mye2", []):
+        path = _require(entry.path(raw_dir), entry)
+        london_boroughs(path)  # every MYE file's names are checked against the register
         population_parts.append(
-            parse_ons_mye2(_require(entry.path(raw_dir), entry), vintage=entry.options["vintage"], area_codes=boroughs, year=entry.options.get("year"))
+            _with_source(parse_ons_mye2(path, vintage=entry.options["vintage"], area_codes=boroughs, year=entry.options.get("year")), path)
         )
+    for part in population_parts:
+        checks.check_population_parts(Path(part["source_file"].iloc[0]), part)
     population = pd.concat(population_parts, ignore_index=True)
     dupes = population.duplicated(["year", "area_code"], keep=False)
     if dupes.any():
         first = population[dupes].iloc[0]
         raise DataError(manifest_path, f"two population files both give {first['area']} {first['year']}")
+    checks.check_population_years(population)
+    population = population.drop(columns=["source_file", "source_row"])
     population = population.sort_values(["year", "area_code"]).reset_index(drop=True)
     for column in ("population", "population_under_25", "population_13_19"):
         population[column] = population[column].round().astype("Int64")
@@ -345,7 +378,9 @@ def build_series(raw_dir: Path, *, manifest_path: Path = SOURCES_MANIFEST, publi
         raise DataError(manifest_path, "needs exactly one folder of MPS victims files (parser: mps_victims)")
     folder = raw_dir / homicide_folder.pop()
     listed = [_require(entry.path(raw_dir), entry) for entry in by_parser["mps_victims"]]
-    releases = find_victim_releases(folder, required=listed)
+    releases, ignored_victims = find_victim_releases(folder, required=listed)
+    for release in releases:
+        checks.check_release_months(release.path, release.frame, today)
     homicide, homicide_log = derive_homicide(releases, boroughs, published)
 
     workforce_entry = by_parser["home_office_workforce"][-1]
@@ -369,12 +404,15 @@ def build_series(raw_dir: Path, *, manifest_path: Path = SOURCES_MANIFEST, publi
 
     known = {e.path(raw_dir).resolve() for e in entries}
     unlisted = sorted(r.path.name for r in releases if r.path.resolve() not in known)
+    used = known | {r.path.resolve() for r in releases}
+    ignored = _ignored_files(raw_dir, entries, used, {folder.name: ignored_victims})
     log = {
         "inputs": {
             f"{e.folder}/{e.name}": sha256_of(e.path(raw_dir)) for e in entries
         }
         | {f"{folder.name}/{name}": sha256_of(folder / name) for name in unlisted},
         "inputs_not_in_manifest": unlisted,
+        "ignored_files": ignored,
         "homicide": homicide_log,
         "population": {
             "years": f"{int(population['year'].min())}-{int(population['year'].max())}",
@@ -408,22 +446,42 @@ def render_files(result: BuildResult) -> dict[str, bytes]:
     return files
 
 
-def write_series(result: BuildResult, out_dir: Path = SERIES_DIR) -> list[Path]:
-    """Write every series into ``out_dir``: all files go to a temporary folder first, then each replaces its old copy.
+BUILD_LOG = "build_log.json"
 
-    Returns the written paths. Nothing is replaced unless every file was rendered.
+
+def is_series_folder(folder: Path) -> bool:
+    """True when ``folder`` holds only what a data build wrote: a build log and the series it lists."""
+    folder = Path(folder)
+    try:
+        log = json.loads((folder / BUILD_LOG).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(log, dict):
+        return False
+    ours = set(SERIES_FILES) | set(log.get("rows", {})) | {BUILD_LOG}
+    return all(p.name in ours for p in folder.iterdir())
+
+
+def write_series(result: BuildResult, out_dir: Path = SERIES_DIR) -> list[Path]:
+    """Write every series into ``out_dir`` as one set: all files go to a staging folder beside it,
+    which then replaces ``out_dir`` in one step (an atomic exchange on Linux).
+
+    A failure at any point leaves ``out_dir`` byte-identical. ``out_dir`` must be absent, empty or
+    a folder an earlier build wrote (OutputError otherwise: nothing of the user's is replaced).
+    Returns the written paths.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = folders.check_target(out_dir, is_ours=is_series_folder, what="series set",
+                                   marker_name=BUILD_LOG)
     files = render_files(result)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+    was_absent = not out_dir.exists()
+    folders.clean_leftovers(out_dir, is_ours=is_series_folder)
+    staging, lock = folders.staging_for(out_dir)
     try:
         for name, data in files.items():
             (staging / name).write_bytes(data)
-        written = []
-        for name in files:
-            os.replace(staging / name, out_dir / name)
-            written.append(out_dir / name)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        folders.publish(staging, out_dir, is_ours=is_series_folder, what="series set", was_absent=was_absent)
+    except BaseException:
+        folders.discard_staging(staging, lock)
+        raise
+    lock.release()
+    return [out_dir / name for name in files]

@@ -92,13 +92,14 @@ class VictimsRelease:
 
 
 def is_victims_file(path: Path) -> bool:
-    """True when the file's header is that of a victims release (and not, say, people proceeded against)."""
+    """True when the file's header is that of a victims release (and not, say, people proceeded against).
+
+    Raises DataError for a CSV file that cannot be read as text at all: it might be a release,
+    so it is never silently left out.
+    """
     if path.suffix.lower() not in {".csv", ".gz"}:
         return False
-    try:
-        first_line = read_csv_text(path).split("\n", 1)[0].lower()
-    except DataError:
-        return False
+    first_line = read_csv_text(path).split("\n", 1)[0].lower()
     return "count of victims" in first_line
 
 
@@ -179,18 +180,29 @@ def parse_victims(path: Path) -> VictimsRelease:
     return VictimsRelease(path=path, frame=out, first=(first // 12, first % 12 + 1), last=(last // 12, last % 12 + 1))
 
 
-def find_victim_releases(folder: Path, required: Iterable[Path] = ()) -> list[VictimsRelease]:
-    """Parse every victims release in ``folder``, newest coverage last.
+def find_victim_releases(folder: Path, required: Iterable[Path] = ()) -> tuple[list[VictimsRelease], dict[str, str]]:
+    """Parse every victims release in ``folder``, newest coverage last; say which files were left out.
 
     Files are recognised by their header (``Count of Victims``), so a new release needs no code
-    change; files of people proceeded against and other tables are left out. Files in
-    ``required`` (those the manifest lists) are always parsed, so a listed file that is empty,
-    a spreadsheet or has lost its header is an error rather than silently left out.
+    change. Files in ``required`` (those the manifest lists) are always parsed, so a listed file
+    that is empty, a spreadsheet or has lost its header is an error rather than silently left
+    out; so is any CSV that cannot be read as text. Returns the releases and ``{file name: why it
+    was ignored}`` for every other file (people proceeded against, SOURCES.md, other formats).
     """
     required_paths = {Path(p) for p in required}
-    found = {p for p in Path(folder).iterdir() if p.is_file() and is_victims_file(p)}
+    found: set[Path] = set()
+    ignored: dict[str, str] = {}
+    for path in sorted(p for p in Path(folder).iterdir() if p.is_file()):
+        if path in required_paths:
+            continue
+        if path.suffix.lower() not in {".csv", ".gz"}:
+            ignored[path.name] = "not a CSV file"
+        elif is_victims_file(path):
+            found.add(path)
+        else:
+            ignored[path.name] = "its header is not that of a victims release (no 'Count of Victims')"
     paths = sorted(found | required_paths)
     if not paths:
         raise DataError(folder, "holds no homicide victims file (a CSV whose header has 'Count of Victims')")
     releases = [parse_victims(p) for p in paths]
-    return sorted(releases, key=lambda r: (r.last, r.first, r.path.name))
+    return sorted(releases, key=lambda r: (r.last, r.first, r.path.name)), ignored

@@ -27,6 +27,23 @@ BASIS_2011 = "pre-Census 2021 series (rolled forward from earlier censuses)"
 BASIS_2021 = "based on Census 2021"
 CENSUS_BREAK_YEAR = 2021  # first year of the Census 2021-based series
 
+#: The 33 London local authorities (E09), as named in the ONS Register of Geographic Codes
+#: (https://geoportal.statistics.gov.uk, "Register of Geographic Codes"); codes and names have been
+#: stable since 2009. Every population file's names are checked against it, so a misspelt name is
+#: reported in the file that misspells it, not later as an "unknown borough" in the victims file.
+LONDON_AUTHORITIES: dict[str, str] = {
+    "E09000001": "City of London", "E09000002": "Barking and Dagenham", "E09000003": "Barnet",
+    "E09000004": "Bexley", "E09000005": "Brent", "E09000006": "Bromley", "E09000007": "Camden",
+    "E09000008": "Croydon", "E09000009": "Ealing", "E09000010": "Enfield", "E09000011": "Greenwich",
+    "E09000012": "Hackney", "E09000013": "Hammersmith and Fulham", "E09000014": "Haringey",
+    "E09000015": "Harrow", "E09000016": "Havering", "E09000017": "Hillingdon", "E09000018": "Hounslow",
+    "E09000019": "Islington", "E09000020": "Kensington and Chelsea", "E09000021": "Kingston upon Thames",
+    "E09000022": "Lambeth", "E09000023": "Lewisham", "E09000024": "Merton", "E09000025": "Newham",
+    "E09000026": "Redbridge", "E09000027": "Richmond upon Thames", "E09000028": "Southwark",
+    "E09000029": "Sutton", "E09000030": "Tower Hamlets", "E09000031": "Waltham Forest",
+    "E09000032": "Wandsworth", "E09000033": "Westminster",
+}
+
 UNDER_25_AGES = range(0, 25)
 TEEN_AGES = range(13, 20)
 
@@ -65,18 +82,20 @@ def parse_nomis_region(path: Path, *, vintage: str) -> pd.DataFrame:
     years = [c for c in raw.columns if re.fullmatch(r"\d{4}", c)]
     if not years:
         raise DataError(path, "has no year columns (e.g. '2020')")
-    ages = london.set_index(london[cols["age"]].str.strip().str.lower())
+    age_keys = london[cols["age"]].str.strip().str.lower()
+    ages = london.set_index(age_keys)
     wanted = {"all ages", *(f"age {a}" for a in range(25))}
     absent = sorted(wanted - set(ages.index))
     if absent:
         raise DataError(path, f"has no London row for '{absent[0]}'", column=cols["age"])
+    all_ages_line = int(age_keys.index[age_keys == "all ages"][0])
     rows = []
     for year in years:
         values = numeric_column(london, year, path, allow_missing=True)
         values.index = ages.index
         total = values.get("all ages")
         if pd.isna(total):
-            raise DataError(path, "London 'All Ages' is missing", row=int(ages.index.get_loc("all ages")), column=year)
+            raise DataError(path, "London 'All Ages' is missing", row=all_ages_line, column=year)
         under_25 = values[[f"age {a}" for a in UNDER_25_AGES]]
         if under_25.isna().any():
             raise DataError(path, "London ages 0-24 are incomplete", column=year)
@@ -93,7 +112,8 @@ def parse_nomis_region(path: Path, *, vintage: str) -> pd.DataFrame:
                 "note": "",
             }
         )
-    return schemas.validate(pd.DataFrame(rows), schemas.POPULATION_ROWS, path)
+    frame = pd.DataFrame(rows, index=[all_ages_line] * len(rows))  # indexed by the 'All Ages' line
+    return schemas.validate(frame, schemas.POPULATION_ROWS, path)
 
 
 def parse_nomis_local_authorities(path: Path, *, vintage: str, area_codes: dict[str, str]) -> pd.DataFrame:
@@ -134,7 +154,7 @@ def parse_nomis_local_authorities(path: Path, *, vintage: str, area_codes: dict[
             "note": incomplete.map({True: "total not available: ages 85+ not published for this year", False: ""}),
         }
     )
-    return schemas.validate(out.reset_index(drop=True), schemas.POPULATION_ROWS, path)
+    return schemas.validate(out, schemas.POPULATION_ROWS, path)  # indexed by source line
 
 
 def _mye2_from_rows(rows: list[list[object]], path: Path) -> tuple[pd.DataFrame, int | None]:
@@ -212,6 +232,12 @@ def london_boroughs(path: Path) -> dict[str, str]:
     cols = require_columns(frame, path, {"code": ("Code",), "name": ("Name",)})
     rows = frame[frame[cols["code"]].str.strip().str.startswith("E09")]
     boroughs = dict(sorted(zip(rows[cols["code"]].str.strip(), rows[cols["name"]].str.strip())))
-    if len(boroughs) != 33:
-        raise DataError(path, f"lists {len(boroughs)} London local authorities (E09…), expected 33", column=cols["code"])
+    if len(boroughs) != len(LONDON_AUTHORITIES):
+        raise DataError(path, f"lists {len(boroughs)} London local authorities (E09…), expected {len(LONDON_AUTHORITIES)}", column=cols["code"])
+    for line, code, name in zip(rows.index, rows[cols["code"]].str.strip(), rows[cols["name"]].str.strip()):
+        expected = LONDON_AUTHORITIES.get(code)
+        if expected is None:
+            raise DataError(path, f"'{code}' is not a London local authority code", row=int(line), column=cols["code"])
+        if " ".join(name.replace("&", " and ").split()).lower() != expected.lower():
+            raise DataError(path, f"'{name}' is not the ONS name of {code} ('{expected}')", row=int(line), column=cols["name"])
     return boroughs

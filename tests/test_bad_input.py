@@ -65,10 +65,13 @@ def victims_text(shared_raw_dir: Path) -> str:
 
 @pytest.fixture
 def out_dir(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
-    """An output folder that already holds a series file from an earlier build (the sentinel)."""
+    """An output folder that already holds a series set from an earlier build (a sentinel file and its log)."""
     out = tmp_path / "series"
     out.mkdir()
-    files = {"homicide_annual.csv": b"year,area_code,victims\n1999,SENTINEL,1\n"}
+    files = {
+        "homicide_annual.csv": b"year,area_code,victims\n1999,SENTINEL,1\n",
+        "build_log.json": b'{"rows": {"homicide_annual.csv": 1}}\n',
+    }
     for name, data in files.items():
         (out / name).write_bytes(data)
     return out, files
