@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from analysis import homicide, narrative, series, stats, workforce
+from analysis import markdown as md
 from analysis.errors import DataError
 from analysis.paths import CLAIMS_FILE
 
@@ -439,9 +440,17 @@ def _fmt_figure(value: float | None, unit: str) -> str:
 
 
 def describe(row: Any) -> str:
-    """One claim's check as a Markdown paragraph: claim, claimed and computed figures, verdict, basis."""
-    return (
-        f"**{row.claim}** Claimed {_fmt_figure(row.claimed, row.unit)} ({row.unit}); "
-        f"computed {_fmt_figure(row.computed, row.unit)} ({row.series_used}, {row.period_used}). "
-        f"*Verdict: {row.verdict}.* {row.basis}"
+    """One claim's check as a Markdown paragraph: claim, claimed and computed figures, verdict, basis.
+
+    Every piece is plain text made literal (the claim and the basis come from files), so nothing
+    in them can become markup on the page.
+    """
+    return md.paragraph(
+        md.bold(row.claim),
+        md.literal(
+            f"Claimed {_fmt_figure(row.claimed, row.unit)} ({row.unit}); "
+            f"computed {_fmt_figure(row.computed, row.unit)} ({row.series_used}, {row.period_used})."
+        ),
+        md.italic(f"Verdict: {row.verdict}."),
+        md.literal(row.basis),
     )

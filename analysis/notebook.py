@@ -12,6 +12,7 @@ from IPython.display import Markdown, display
 from matplotlib.figure import Figure
 
 from analysis import charts
+from analysis import markdown as md
 from analysis.params import ResolvedParameters, validate_parameters
 
 
@@ -32,24 +33,33 @@ class Page:
         """Validate the parameters and return the page; ParameterError with a clear message if they are wrong."""
         page = cls(notebook, validate_parameters(year, area, base_year, output_dir))
         p = page.params
-        text = f"**Focus:** {p.area}, {p.period_label}; compared with {p.base_year}. Whole years in the data: {p.first_year}–{p.latest_complete}."
+        page.say(f"{p.area}, {p.period_label}; compared with {p.base_year}. Whole years in the data: {p.first_year}–{p.latest_complete}.", lead="Focus:")
         if p.is_partial:
-            text += (
-                f"\n\n**{p.year} is a partial year:** the data stop after {p.period_label.split(' ')[0].split('–')[-1]}. "
-                f"It is compared like for like with the same months of earlier years and is never ranked against whole years."
+            page.say(
+                f"the data stop after {p.period_label.split(' ')[0].split('–')[-1]}. "
+                "It is compared like for like with the same months of earlier years and is never ranked against whole years.",
+                lead=f"{p.year} is a partial year:",
             )
-        page.say(text)
         return page
 
     @property
     def output_dir(self) -> str | None:
         return self.params.output_dir
 
-    def say(self, text: str, key: str | None = None) -> None:
-        """Show computed text as Markdown; with ``key``, also record it among the findings' sentences."""
+    def say(self, text: str, key: str | None = None, *, lead: str | None = None) -> None:
+        """Show computed plain text (after an optional bold ``lead``) as a paragraph; with ``key``,
+        also record it among the findings' sentences.
+
+        The text is made literal (``analysis.markdown``): whatever it carries from data files
+        renders as characters, never as markup.
+        """
         if key is not None:
             self.findings.add_sentence(key, text)
-        display(Markdown(text))
+        display(Markdown(md.paragraph(md.bold(lead) if lead else "", md.literal(text))))
+
+    def show_markdown(self, markdown: str) -> None:
+        """Show Markdown built with the ``analysis.markdown`` helpers (data already made literal)."""
+        display(Markdown(markdown))
 
     def figure(self, slug: str, fig: Figure, table: pd.DataFrame, *, title: str, alt: str) -> None:
         """Save the figure (PNG, SVG) and its table (CSV) under the output folder, record it, and show it.
@@ -64,4 +74,4 @@ class Page:
         """Record the headline and write ``findings/<notebook>.json`` (nothing when there is no output folder)."""
         self.findings.headline = headline
         self.findings.write(self.output_dir)
-        display(Markdown(f"**In one sentence:** {headline}"))
+        display(Markdown(md.paragraph(md.bold("In one sentence:"), md.literal(headline))))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import series
-from analysis.errors import ParameterError
+from analysis.errors import ParameterError, shorten
 from analysis.narrative import month_range_label
 from analysis.paths import SERIES_DIR
 
@@ -60,14 +60,14 @@ def resolve_area(area: str, series_dir: Path = SERIES_DIR) -> tuple[str, str]:
     """
     table = series.areas(series_dir)
     if not isinstance(area, str) or not area.strip():
-        raise ParameterError(f"area must be 'London' or a London borough's name, not {area!r}")
+        raise ParameterError(f"area must be 'London' or a London borough's name, not {shorten(repr(area))}")
     try:
         code = series.area_code(area, series_dir)
     except ParameterError:
         names = table["area"].tolist()
-        close = difflib.get_close_matches(area, names, n=3, cutoff=0.6)
+        close = difflib.get_close_matches(area[:100], names, n=3, cutoff=0.6)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else f" Known areas: {', '.join(names)}."
-        raise ParameterError(f"unknown area '{area}'.{hint}") from None
+        raise ParameterError(f"unknown area '{shorten(area)}'.{hint}") from None
     row = table[table["area_code"] == code].iloc[0]
     if not bool(row["policed_by_met"]):
         raise ParameterError(f"{row['area']} is policed by the City of London Police, not the Metropolitan Police, so its homicides are not in the MPS data")
