@@ -18,19 +18,19 @@ def register(commands: argparse._SubParsersAction) -> None:
     sub = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
 
     build = sub.add_parser("build", help="parse the raw files and write the tidy series under data/series/")
-    build.add_argument("--raw-dir", type=Path, default=RAW_DIR_DEFAULT, help="folder of raw source files (default: data/raw)")
+    build.add_argument("--raw-dir", type=Path, default=RAW_DIR_DEFAULT, help="folder of the official source files, one subfolder per source (default: data/raw; the reference copy is ../shared/data/raw)")
     build.add_argument("--out-dir", type=Path, default=SERIES_DIR, help="where to write the series (default: data/series)")
     build.set_defaults(func=_build)
 
     check = sub.add_parser("check", help="validate the raw files and compare with the committed series; write nothing")
-    check.add_argument("--raw-dir", type=Path, default=RAW_DIR_DEFAULT)
+    check.add_argument("--raw-dir", type=Path, default=RAW_DIR_DEFAULT, help="folder of the official source files to rebuild from (default: data/raw)")
     check.add_argument("--out-dir", type=Path, default=SERIES_DIR, help="committed series to compare with")
     check.set_defaults(func=_check)
 
     fetch = sub.add_parser("fetch", help="download the files named in data/sources.yml and verify their sha256")
-    fetch.add_argument("--raw-dir", type=Path, default=RAW_DIR_DEFAULT)
+    fetch.add_argument("--raw-dir", type=Path, default=RAW_DIR_DEFAULT, help="folder to download the official source files into (default: data/raw)")
     fetch.add_argument("--mirror", default=None, help="base URL of a mirror laid out as <folder>/<file> (instead of each download_url)")
-    fetch.add_argument("--timeout", type=float, default=60.0, help="seconds per download")
+    fetch.add_argument("--timeout", type=float, default=600.0, help="deadline in seconds for each file's whole download (default 600)")
     fetch.set_defaults(func=_fetch)
 
 
