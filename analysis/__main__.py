@@ -2,6 +2,6 @@
 
 import sys
 
-from analysis.cli import main
+from analysis.runner.cli import main
 
 sys.exit(main())

@@ -82,7 +82,7 @@ def real_reports(tmp_path_factory) -> dict[tuple[str, str], Path]:
 
     One runner call with every parameter set, run in parallel, each written to ``<out>/<area>/<year>``.
     """
-    from analysis import report
+    from analysis.runner import report
 
     base = tmp_path_factory.mktemp("real_reports")
     sets = [ps for area, year in REAL_REPORT_SAMPLE for ps in report.resolve_param_sets([year], [area])]

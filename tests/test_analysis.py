@@ -20,8 +20,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import claims, homicide, params, series, workforce, youth
-from analysis.errors import ParameterError
+from analysis.stories import claims, homicide, params, tables, workforce, youth
+from analysis.data import series
+from analysis.core.errors import ParameterError
 
 
 # --- parameters ----------------------------------------------------------------------------
@@ -60,8 +61,8 @@ def test_bad_parameters_say_what_is_wrong(kwargs, message):
 
 
 def test_area_names_match_across_spellings():
-    assert params.resolve_area("hammersmith & fulham")[0] == "Hammersmith and Fulham"
-    assert params.resolve_area("Kingston Upon Thames")[0] == "Kingston upon Thames"
+    assert params.resolve_area("hammersmith & fulham").name == "Hammersmith and Fulham"
+    assert params.resolve_area("Kingston Upon Thames").name == "Kingston upon Thames"
 
 
 def test_available_years_include_partial_borough_year():
@@ -75,7 +76,7 @@ def test_available_years_include_partial_borough_year():
 
 
 def test_annual_table_counts_rates_and_intervals():
-    table = homicide.annual_table("London").set_index("year")
+    table = tables.annual_table("London").set_index("year")
     assert table.at[2014, "victims"] == 95  # MPS 2014 = 95
     assert table.at[2003, "victims"] == 216  # MPS 2003 = 216
     # exact 95% Poisson interval for 95 events: lower limit = chi2.ppf(0.025, 190) / 2
@@ -87,14 +88,14 @@ def test_annual_table_counts_rates_and_intervals():
 
 
 def test_partial_year_has_no_rate():
-    table = homicide.annual_table("Hackney").set_index("year")
+    table = tables.annual_table("Hackney").set_index("year")
     assert table.at[2024, "months_covered"] == 3
     assert math.isnan(table.at[2024, "rate"])
 
 
 def test_headline_for_2025_finds_fewest_since_2014_and_chance():
     p = params.validate_parameters(2025)
-    hl = homicide.headline(p, homicide.annual_table("London"))
+    hl = homicide.headline(p, tables.annual_table("London"))
     # published: 97 in 2025, 109 in 2024; MPS: 95 in 2014 is the last year as low
     assert hl.count_title == "London had 97 homicides in 2025, the fewest since 2014, when there were 95"
     assert "p = 0.44" in hl.sentences["chance"] and "within what chance" in hl.sentences["chance"]
@@ -103,15 +104,15 @@ def test_headline_for_2025_finds_fewest_since_2014_and_chance():
 
 
 def test_headline_for_a_series_record_and_a_high():
-    hl = homicide.headline(params.validate_parameters(2014), homicide.annual_table("London"))
+    hl = homicide.headline(params.validate_parameters(2014), tables.annual_table("London"))
     assert "the fewest in the series, which starts in 2003" in hl.count_title  # MPS: 95 lowest 2003-2014
-    hl = homicide.headline(params.validate_parameters(2019), homicide.annual_table("London"))
+    hl = homicide.headline(params.validate_parameters(2019), tables.annual_table("London"))
     assert "the most since 2008" in hl.count_title  # MPS: 153 in 2019, 155 in 2008
 
 
 def test_headline_for_partial_year_compares_like_for_like():
     p = params.validate_parameters(2024, "Hackney")
-    hl = homicide.headline(p, homicide.annual_table("Hackney"))
+    hl = homicide.headline(p, tables.annual_table("Hackney"))
     assert "partial year" in hl.count_title
     assert "January–March 2024" in hl.sentences["change"] and "January–March 2023" in hl.sentences["change"]
     assert "fewest" not in " ".join(hl.sentences.values())
@@ -138,7 +139,7 @@ def test_borough_rates_pool_whole_years():
 
 
 def test_ytd_counts_same_months():
-    counts = homicide.ytd_counts("London", 3)
+    counts = tables.ytd_counts("London", 3)
     assert counts.loc[2024] == 24  # MPS: January–March 2024 = 24
 
 
@@ -228,7 +229,7 @@ def test_claims_file_errors_are_clear(tmp_path):
 def test_sentences_for_every_year(area):
     for year in params.available_years(area):
         p = params.validate_parameters(year, area)
-        hl = homicide.headline(p, homicide.annual_table(area))
+        hl = homicide.headline(p, tables.annual_table(area))
         yh = youth.headline(p, youth.youth_table(area))
         assert hl.count_title and hl.headline and yh.count_title
         text = " ".join([*hl.sentences.values(), *yh.sentences.values()])

@@ -2,7 +2,7 @@
 
 Each case builds a throw-away copy of the raw tree (symlinks to the real files, with the one
 corrupted file written for real), runs ``python -m analysis data build`` through
-``analysis.cli.main`` into an output folder that already holds a series file, and checks the
+``analysis.runner.cli.main`` into an output folder that already holds a series file, and checks the
 single stderr line, the exit code, and that the output folder is byte-for-byte as it was.
 Windows line endings and a UTF-8 BOM are not errors: they give the same series.
 """
@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-import analysis.build as build_module
-import analysis.parse_workforce as parse_workforce
-from analysis.build import build_series, render_files
-from analysis.cli import main
-from analysis.errors import DataError
-from analysis.paths import SERIES_DIR
+import analysis.data.build as build_module
+import analysis.data.parse_workforce as parse_workforce
+from analysis.data.build import build_series, render_files
+from analysis.runner.cli import main
+from analysis.core.errors import DataError
+from analysis.core.paths import SERIES_DIR
 
 VICTIMS = "mps_homicide_victims_2003-01_to_2024-03.csv"
 VICTIMS_REL = f"homicide/{VICTIMS}"

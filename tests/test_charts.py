@@ -1,4 +1,4 @@
-"""Tests for the house chart style and the deterministic save/show helpers in analysis.charts."""
+"""Tests for the house chart style and the deterministic save/show helpers in analysis.present.charts."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
-from analysis import charts
+from analysis.present import charts, figures
 
 YEARS = np.arange(2003, 2026)
 LONG_TITLE = (
@@ -129,7 +129,7 @@ def test_importing_charts_does_not_touch_rcparams() -> None:
     code = (
         "import matplotlib\n"
         "before = {k: str(v) for k, v in matplotlib.rcParams.items()}\n"
-        "import analysis.charts\n"
+        "import analysis.present.charts\n"
         "after = {k: str(v) for k, v in matplotlib.rcParams.items()}\n"
         "assert before == after, sorted(k for k in before if before[k] != after[k])\n"
         "assert matplotlib.rcParams['svg.hashsalt'] != 'london-violence'\n"
@@ -344,9 +344,12 @@ def test_interval_band_rejects_inverted_bounds() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def test_save_figure_writes_three_files_and_relative_record(tmp_path: Path) -> None:
+def test_save_figure_writes_png_and_csv_and_svg_only_when_asked(tmp_path: Path, monkeypatch) -> None:
     table = _table()
-    record = charts.save_figure(
+    plain = figures.save_figure(_demo_figure(table), table, "no_svg", tmp_path, title="T", alt="A")
+    assert plain["svg"] is None and not (tmp_path / "figures" / "no_svg.svg").exists()
+    monkeypatch.setenv(figures.FORMATS_VARIABLE, "png,svg")
+    record = figures.save_figure(
         _demo_figure(table), table, "victims_per_year", tmp_path, title="T", alt="A"
     )
     assert record == {
@@ -372,16 +375,17 @@ def test_save_figure_writes_three_files_and_relative_record(tmp_path: Path) -> N
     assert (width, height) == (1200, 672)
 
 
-def test_save_figure_is_byte_identical_across_runs(tmp_path: Path) -> None:
+def test_save_figure_is_byte_identical_across_runs(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv(figures.FORMATS_VARIABLE, "png,svg")
     table = _table()
     first, second = tmp_path / "a", tmp_path / "b"
     # Fresh figures each time, as when a notebook is re-run...
-    rec_a = charts.save_figure(_demo_figure(table), table, "demo", first, title="T", alt="A")
-    charts.save_figure(_demo_figure(table), table, "demo", second, title="T", alt="A")
+    rec_a = figures.save_figure(_demo_figure(table), table, "demo", first, title="T", alt="A")
+    figures.save_figure(_demo_figure(table), table, "demo", second, title="T", alt="A")
     # ...and the same figure saved twice.
     fig = _bar_figure(table)
-    charts.save_figure(fig, table, "bars", first, title="T", alt="A")
-    charts.save_figure(fig, table, "bars", second, title="T", alt="A")
+    figures.save_figure(fig, table, "bars", first, title="T", alt="A")
+    figures.save_figure(fig, table, "bars", second, title="T", alt="A")
     for stem in ("demo", "bars"):
         for rel in (f"figures/{stem}.png", f"figures/{stem}.svg", f"tables/{stem}.csv"):
             assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
@@ -391,7 +395,7 @@ def test_save_figure_is_byte_identical_across_runs(tmp_path: Path) -> None:
 def test_save_figure_without_output_dir_writes_nothing(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     table = _table()
-    record = charts.save_figure(_bar_figure(table), table, "bars", None, title="T", alt="A")
+    record = figures.save_figure(_bar_figure(table), table, "bars", None, title="T", alt="A")
     assert record == {"stem": "bars", "title": "T", "alt": "A",
                       "png": None, "svg": None, "table": None}
     assert list(tmp_path.iterdir()) == []
@@ -401,7 +405,7 @@ def test_save_figure_without_output_dir_writes_nothing(tmp_path: Path, monkeypat
 def test_save_figure_rejects_bad_stems(tmp_path: Path, stem: str) -> None:
     table = _table()
     with pytest.raises(ValueError):
-        charts.save_figure(_bar_figure(table), table, stem, tmp_path, title="T", alt="A")
+        figures.save_figure(_bar_figure(table), table, stem, tmp_path, title="T", alt="A")
 
 
 # --------------------------------------------------------------------------------------------
@@ -409,52 +413,37 @@ def test_save_figure_rejects_bad_stems(tmp_path: Path, stem: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def test_show_prints_title_and_table_then_one_png(capsys, monkeypatch) -> None:
+def test_show_displays_one_png_with_its_description_in_the_display_metadata(capsys, monkeypatch) -> None:
+    import base64
+
     import IPython.display
 
-    shown: list[object] = []
-    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    shown: list[tuple[object, dict]] = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append((obj, kw)))
     table = _table()
     fig = _demo_figure(table)
+    record = {"stem": "s", "title": "Homicides fell", "alt": "Bar chart of homicides", "png": "figures/s.png"}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        charts.show(fig, table, title="Homicides fell to a two-decade low", max_rows=5)
+        figures.show(fig, record=record)
     out, err = capsys.readouterr()
-    assert err == ""
-    lines = out.splitlines()
-    assert lines[0] == "Homicides fell to a two-decade low"
-    assert lines[2].split() == ["year", "victims", "lower", "upper", "area"]
-    assert lines[3].split()[0] == "2003"
-    assert lines[-1] == f"… {len(table) - 5} more rows"
-    assert len(lines) == 1 + 1 + 1 + 5 + 1
-    assert "<Figure" not in out and "<Axes" not in out and "0x" not in out
+    assert out == "" and err == ""
     assert len(shown) == 1
-    image = shown[0]
-    assert isinstance(image, IPython.display.Image)
-    assert image.format == "png" and image.data.startswith(b"\x89PNG")
-    # The shown PNG is exactly what save_figure renders (minus title/alt metadata).
-    assert image.data == charts._png_bytes(fig)
+    data, kwargs = shown[0]
+    assert set(data) == {"image/png"} and kwargs["raw"] is True  # no text/plain repr of an object
+    assert kwargs["metadata"] == {"image/png": {"alt": "Bar chart of homicides", "title": "Homicides fell", "file": "figures/s.png"}}
+    png = base64.b64decode(data["image/png"])
+    assert png.startswith(b"\x89PNG")
+    assert png == figures.png_bytes(fig, title="Homicides fell", alt="Bar chart of homicides")  # save_figure's rendering
 
 
-def test_show_without_table_and_real_display(capsys) -> None:
-    fig = _bar_figure(_table())
-    charts.show(fig, title="Knife killings outnumbered all other methods")
-    out, err = capsys.readouterr()
-    assert err == ""
-    assert out.splitlines()[0] == "Knife killings outnumbered all other methods"
-    assert "<Figure" not in out
-
-
-def test_show_table_text_is_deterministic(capsys, monkeypatch) -> None:
-    import IPython.display
-
-    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: None)
+def test_table_text_is_deterministic_and_says_what_it_leaves_out() -> None:
     table = _table()
-    charts.show(_bar_figure(table), table, title="T")
-    first = capsys.readouterr().out
-    charts.show(_bar_figure(table), table, title="T")
-    assert capsys.readouterr().out == first
-    assert "more row" not in first  # 23 rows fit under the default max_rows
+    assert figures.table_text(table) == figures.table_text(table.copy())
+    assert "more row" not in figures.table_text(table)  # 23 rows fit under the default max_rows
+    lines = figures.table_text(table, max_rows=5).splitlines()
+    assert lines[0].split() == ["year", "victims", "lower", "upper", "area"]
+    assert lines[-1] == f"… {len(table) - 5} more rows"
 
 
 # --------------------------------------------------------------------------------------------
@@ -462,14 +451,14 @@ def test_show_table_text_is_deterministic(capsys, monkeypatch) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _findings(tmp_path: Path) -> charts.Findings:
+def _findings(tmp_path: Path) -> figures.Findings:
     table = _table()
-    findings = charts.Findings("01_trends.ipynb", {"area": "London", "end_year": np.int64(2025),
+    findings = figures.Findings("01_trends.ipynb", {"area": "London", "end_year": np.int64(2025),
                                                    "raw_dir": Path("data/raw")})
     findings.headline = "Homicides in London fell to a two-decade low in 2025 — 161 victims"
     findings.add_sentence("peak", "The peak was 2003.")
     findings.add_sentence("change", "Down 8% on 2024.")
-    findings.add(charts.save_figure(_bar_figure(table), table, "bars", tmp_path, title="T",
+    findings.add(figures.save_figure(_bar_figure(table), table, "bars", tmp_path, title="T",
                                     alt="A"))
     return findings
 
@@ -488,7 +477,7 @@ def test_findings_write_is_stable_and_schema_complete(tmp_path: Path) -> None:
     assert data["parameters"] == {"area": "London", "end_year": 2025, "raw_dir": "data/raw"}
     assert list(data["sentences"]) == sorted(data["sentences"])
     assert data["figures"] == [{"stem": "bars", "title": "T", "alt": "A",
-                                "png": "figures/bars.png", "svg": "figures/bars.svg",
+                                "png": "figures/bars.png", "svg": None,
                                 "table": "tables/bars.csv"}]
     assert text.decode() == json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
@@ -502,6 +491,6 @@ def test_findings_rerun_replaces_and_none_writes_nothing(tmp_path: Path) -> None
     assert findings.sentences["peak"] == "The peak was 2004."
     assert findings.write(None) is None
     assert not (tmp_path / "findings").exists()
-    empty = charts.Findings("02_rates", {})
+    empty = figures.Findings("02_rates", {})
     with pytest.raises(ValueError, match="headline"):
         empty.write(tmp_path)

@@ -17,9 +17,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.build import SERIES_FILES, build_series, render_files
-from analysis.cli import main
-from analysis.paths import SERIES_DIR
+from analysis.data.build import SERIES_FILES, build_series, render_files
+from analysis.runner.cli import main
+from analysis.core.paths import SERIES_DIR
 
 LONDON = "E12000007"
 CITY_OF_LONDON = "E09000001"

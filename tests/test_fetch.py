@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from conftest import serve_folder
 
-from analysis.cli import main
-from analysis.errors import DataError
-from analysis.fetch import fetch_sources, source_url
-from analysis.manifest import load_manifest, sha256_of, source_files
+from analysis.runner.cli import main
+from analysis.core.errors import DataError
+from analysis.data.fetch import fetch_sources, source_url
+from analysis.data.manifest import load_manifest, sha256_of, source_files
 
 # The reference raw tree, resolved relative to the repository (tests/ -> repo -> its parent).
 RAW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "raw"

@@ -1,4 +1,4 @@
-"""Tests for analysis.narrative: exact strings, so any change of wording or number fails.
+"""Tests for analysis.stories.narrative: exact strings, so any change of wording or number fails.
 
 Real-world figures: London homicides 2014 = 95, 2024 = 109, 2025 = 97 are the Metropolitan
 Police year-end figures released January 2026 (reported e.g. by The Independent, 11 Jan 2026);
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.narrative import (
+from analysis.stories.narrative import (
     MINUS,
     caveat_series_start,
     chance_phrase,
@@ -30,7 +30,7 @@ from analysis.narrative import (
     year_label,
     year_span,
 )
-from analysis.stats import compare_counts, record_since
+from analysis.stories.stats import compare_counts, record_since
 
 # MPS figures (module docstring).
 LONDON_2014, LONDON_2024, LONDON_2025 = 95, 109, 97

@@ -46,7 +46,7 @@ def _nbval(folder: Path, *, patched: bool) -> subprocess.CompletedProcess:
     args = ["--nbval", "notebooks", "--rootdir", str(folder), "--nbval-sanitize-with",
             "nbval_sanitize.cfg", "-p", "no:cacheprovider", "-q", "--color=no"]
     # Same as `python -m pytest ARGS`, minus ~2.5 s: jsonschema's optional rfc3987_syntax import
-    # (see analysis.report._block_slow_imports) is not needed to validate notebooks.
+    # (see analysis.runner.report._block_slow_imports) is not needed to validate notebooks.
     code = ("import sys; sys.modules['rfc3987_syntax'] = None; import pytest; "
             f"sys.exit(pytest.main({args!r}))")
     return subprocess.run(

@@ -1,4 +1,4 @@
-"""Tests for the report runner (analysis/report.py, analysis/runner_kernel.py).
+"""Tests for the report runner (analysis/report.py, analysis/forkserver.py).
 
 They run the self-contained fixture notebooks in tests/fixtures/notebooks/ (regenerate their
 source with tests/fixtures/make_fixtures.py and their outputs with
@@ -23,8 +23,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis import report, runner_kernel
-from analysis.errors import ParameterError
+from analysis.runner import forkserver, normalise, report
+from analysis.core.errors import ParameterError
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "notebooks"
@@ -98,90 +98,41 @@ def parse_html(path: Path) -> _Images:
 
 
 # ---------------------------------------------------------------------------------------------
-# parameters: declared types, no guessing, no unknown names
+# parameters and folders
 # ---------------------------------------------------------------------------------------------
 
-CONTRACT_CELL = 'year: int | None = None\narea: str = "London"\nbase_year: int | None = None\noutput_dir: str | None = None\n'
 
+@pytest.mark.parametrize("path", REAL_NOTEBOOKS + sorted(FIXTURES.glob("*.ipynb")), ids=lambda p: p.name)
+def test_notebooks_declare_the_contract_parameters_as_papermill_reads_them(path: Path):
+    """papermill's own inspector finds all four parameters (no 'Unable to parse' line)."""
+    from papermill.inspection import _infer_parameters
+    from papermill.iorw import load_notebook_node
 
-def _nb(param_source: str) -> dict:
-    return {"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": param_source}]}
-
-
-def test_declared_parameters_understands_pep604_annotations():
-    declared = report.declared_parameters(_nb(CONTRACT_CELL))
+    declared = {p.name: p for p in _infer_parameters(load_notebook_node(str(path)))}
     assert list(declared) == ["year", "area", "base_year", "output_dir"]
-    assert declared["year"].accepts(2025) and declared["year"].accepts(None)
-    assert not declared["year"].accepts("2025") and not declared["year"].accepts(True)
-    assert declared["area"].accepts("Hackney") and not declared["area"].accepts(None)
-
-
-def test_declared_parameters_without_annotations_infers_from_defaults():
-    declared = report.declared_parameters(_nb('year = None  # focus year\narea = "London"\nn: "int" = 3\n'))
-    assert declared["year"].types is None  # None default, no annotation: not checkable here
-    assert not declared["area"].accepts(2025)
-    assert declared["n"].accepts(4) and not declared["n"].accepts("4")
-
-
-def test_exactly_one_parameters_cell_is_required():
-    nb = _nb(CONTRACT_CELL)
-    nb["cells"].append(dict(nb["cells"][0]))
-    with pytest.raises(report.ReportError, match="exactly one"):
-        report.declared_parameters(nb)
-
-
-def test_command_line_values_follow_the_declared_type_not_a_guess():
-    declared = report.declared_parameters(_nb(CONTRACT_CELL))
-    assert report.coerce_parameter_text(declared["area"], "2025") == "2025"  # papermill would make it int
-    assert report.coerce_parameter_text(declared["year"], "2025") == 2025
-    assert report.coerce_parameter_text(declared["year"], "None") is None
-    with pytest.raises(ParameterError, match="declared as int | None"):
-        report.coerce_parameter_text(declared["year"], "twenty")
-
-
-def test_unknown_names_and_wrong_types_are_rejected():
-    declared = {"01_x.ipynb": report.declared_parameters(_nb(CONTRACT_CELL))}
-    report.check_parameters(declared, {"year": 2025, "area": "London"}, "ok")
-    with pytest.raises(ParameterError, match="has no parameter 'yaer'"):
-        report.check_parameters(declared, {"yaer": 2025}, "typo")
-    with pytest.raises(ParameterError, match="declared as int | None, got str"):
-        report.check_parameters(declared, {"year": "2025"}, "type")
-
-
-@pytest.mark.skipif(not REAL_NOTEBOOKS, reason="notebooks/ holds no notebooks yet")
-@pytest.mark.parametrize("path", REAL_NOTEBOOKS, ids=lambda p: p.name)
-def test_real_notebooks_declare_the_contract_parameters(path: Path):
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    declared = report.declared_parameters(nb, path.name)
-    assert {"year", "area", "base_year", "output_dir"} <= set(declared)
+    assert declared["year"].inferred_type_name == "Optional[int]" and declared["area"].default == '"London"'
 
 
 def test_output_folders():
-    ps = report.ParamSet((("year", 2025), ("area", "Hackney"), ("base_year", None)), "Hackney/2025")
+    ps = report.ParamSet(2025, "Hackney", None, "Hackney/2025")
     assert report.output_folder(None, ps, several=False) == Path("reports/Hackney/2025")
     assert report.output_folder("out", ps, several=False) == Path("out")
     assert report.output_folder("out", ps, several=True) == Path("out/Hackney/2025")
     assert report.output_folder("r/{area}-{year}", ps, several=True) == Path("r/Hackney-2025")
-    assert report.folder_for({"year": 2025, "area": "A/B", "base_year": 2019}, True) == "A-B/2025-from-2019"
+
+
+def test_year_all_skips_years_the_data_cannot_support():
+    skipped: list[str] = []
+    sets = report.resolve_param_sets(["all"], ["hackney"], skipped=skipped)
+    assert sets[0].area == "Hackney" and sets[0].year == sets[0].base_year + 1
+    assert all(ps.folder == f"Hackney/{ps.year}" for ps in sets)
+    with pytest.raises(ParameterError, match="no earlier year"):
+        report.resolve_param_sets([str(sets[0].year - 1)], ["hackney"])
 
 
 # ---------------------------------------------------------------------------------------------
-# notebook handling: injection, normalisation, alt text
+# notebook handling: normalisation
 # ---------------------------------------------------------------------------------------------
-
-
-def test_injected_parameters_cell_is_papermill_compatible_and_deterministic():
-    nb = nbformat.read(FIXTURES / "01_fixture_trend.ipynb", as_version=4)
-    report.inject_parameters(nb, {"year": 2020, "area": "Tower \"Hamlets\"", "base_year": None, "output_dir": "."})
-    index = report.parameters_cell_index(nb)
-    cell = nb.cells[index + 1]
-    assert cell.metadata.tags == ["injected-parameters"] and cell.id == "injected-parameters"
-    namespace: dict = {}
-    exec(cell.source, namespace)  # noqa: S102 - our own generated literals
-    assert namespace["area"] == 'Tower "Hamlets"' and namespace["year"] == 2020
-    assert namespace["output_dir"] == "." and namespace["base_year"] is None
-    report.inject_parameters(nb, {"year": 2021})  # re-injecting replaces, never duplicates
-    assert sum("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells) == 1
 
 
 def test_normalize_notebook_makes_counts_sequential_and_drops_volatile_metadata():
@@ -194,13 +145,13 @@ def test_normalize_notebook_makes_counts_sequential_and_drops_volatile_metadata(
     for cell in nb.cells:
         del cell["id"]
     nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}
-    report.normalize_notebook(nb)
+    normalise.normalize_notebook(nb)
     assert [c.execution_count for c in nb.cells] == [1, None, 2]
     assert nb.cells[0].outputs[0].execution_count == 1
     assert nb.cells[0].metadata == {"tags": ["x"]} and nb.cells[2].metadata == {}
     assert [c.id for c in nb.cells] == ["cell-00", "cell-01", "cell-02"]
     assert "version" not in nb.metadata.language_info
-    assert nb.metadata.kernelspec == report.KERNELSPEC
+    assert nb.metadata.kernelspec == normalise.KERNELSPEC
 
 
 def test_normalize_notebook_merges_a_print_split_across_stream_messages():
@@ -215,39 +166,9 @@ def test_normalize_notebook_merges_a_print_split_across_stream_messages():
     b = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(x)", execution_count=1, outputs=whole)])
     for nb in (a, b):
         nb.cells[0]["id"] = "c"
-        report.normalize_notebook(nb)
-    assert report.notebook_text(a) == report.notebook_text(b)
+        normalise.normalize_notebook(nb)
+    assert normalise.notebook_text(a) == normalise.notebook_text(b)
     assert [o.output_type for o in a.cells[0].outputs] == ["stream", "stream", "display_data", "stream"]
-
-
-def _png_output():
-    return nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Image>"})
-
-
-def test_alt_text_follows_the_title_printed_in_the_same_cell():
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("show(b)", outputs=[nbformat.v4.new_output("stream", text="Second finding\n"), _png_output()]),
-        nbformat.v4.new_code_cell("show(a)", outputs=[nbformat.v4.new_output("stream", text="First finding\n"), _png_output()]),
-        nbformat.v4.new_code_cell("show(c)", outputs=[_png_output()]),
-    ])
-    figures = [
-        {"title": "First finding", "alt": "alt one"},
-        {"title": "Second finding", "alt": "alt two"},
-        {"title": "Third finding", "alt": "alt three"},
-    ]
-    assert report.apply_alt_text(nb, figures) == []
-    alts = [c.outputs[-1].metadata["image/png"]["alt"] for c in nb.cells]
-    assert alts == ["alt two", "alt one", "alt three"]
-    assert nb.cells[0].outputs[-1].metadata["image/png"]["title"] == "Second finding"
-
-
-def test_alt_text_keeps_an_alt_set_by_the_notebook_and_warns_about_orphans():
-    own = _png_output()
-    own.metadata = {"image/png": {"alt": "set by the notebook"}}
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[own, _png_output()])])
-    warnings = report.apply_alt_text(nb, [{"title": "T", "alt": "from findings"}])
-    assert nb.cells[0].outputs[0].metadata["image/png"]["alt"] == "set by the notebook"
-    assert warnings == ["chart in cell 0 has no finding in the findings JSON"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,7 +230,7 @@ def test_every_chart_carries_its_finding_as_alt_text(built):
         for page in (f"{stem}.html", f"{stem}.code.html"):
             images = parse_html(folder / page).images
             assert [img.get("alt") for img in images] == expected
-            assert all(img["src"].startswith("data:image/png;base64,") for img in images)
+            assert [img["src"] for img in images] == [fig["png"] for fig in findings["figures"]]  # the saved files
 
 
 def test_executed_notebook_names_no_temporary_path(built):
@@ -433,49 +354,23 @@ def test_a_failing_or_killed_run_leaves_the_previous_report_untouched(built, tmp
 
 
 def test_bad_parameters_exit_with_code_2_before_running_anything(tmp_path: Path, capsys):
-    from analysis.cli import main
+    from analysis.runner.cli import main
 
     out = tmp_path / "out"
-    assert main([*fixture_report_args(out), "-p", "colour", "red"]) == 2
-    assert "has no parameter 'colour'" in capsys.readouterr().err
-    assert main([*fixture_report_args(out), "-p", "output_dir", "/elsewhere"]) == 2
-    assert "set by the runner" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exc:
-        main(["report", "--year", "20x5"])
-    assert exc.value.code == 2 and "expected a year" in capsys.readouterr().err
+    for bad in (["-p", "colour", "red"], ["--year", "20x5"]):
+        with pytest.raises(SystemExit) as exc:
+            main([*fixture_report_args(out), *bad])
+        assert exc.value.code == 2
+    assert "expected a year" in capsys.readouterr().err
     assert not out.exists()
 
 
-@pytest.mark.skipif(not REAL_NOTEBOOKS, reason="notebooks/ holds no notebooks yet")
 def test_parameters_are_validated_against_the_data(tmp_path: Path, capsys):
-    from analysis.cli import main
+    from analysis.runner.cli import main
 
     assert main(["report", "--year", "2025", "--area", "Atlantis", "--out", str(tmp_path / "x")]) == 2
     assert "unknown area 'Atlantis'" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
-
-
-def test_year_all_skips_years_the_data_cannot_support():
-    class FakeParams:
-        @staticmethod
-        def available_years(area):
-            return [2003, 2004, 2005]
-
-        @staticmethod
-        def validate_parameters(year, area, base_year):
-            if year == 2003:
-                raise ParameterError("no base year before 2003")
-            return {"year": year, "area": area.title(), "base_year": year - 1}
-
-    skipped: list[str] = []
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(report, "_params_module", lambda: FakeParams)
-        sets = report.resolve_param_sets(["all"], ["hackney"], skipped=skipped)
-        assert [ps.folder for ps in sets] == ["Hackney/2004", "Hackney/2005"]
-        assert sets[0].as_dict() == {"year": 2004, "area": "Hackney", "base_year": 2003}
-        assert skipped == ["hackney 2003: no base year before 2003"]
-        with pytest.raises(ParameterError, match="no base year"):
-            report.resolve_param_sets(["2003"], ["hackney"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -493,7 +388,7 @@ def test_notebooks_command_is_deterministic(tmp_path: Path):
     assert snapshot(folder) == committed  # the fixtures' stored outputs came from this command
     nb = nbformat.read(folder / "01_fixture_trend.ipynb", as_version=4)
     assert not [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert nb.metadata.language_info == report.LANGUAGE_INFO
+    assert nb.metadata.language_info == normalise.LANGUAGE_INFO
 
 
 INLINE_PLOT = """import matplotlib.pyplot as plt
@@ -502,7 +397,7 @@ plt.plot([1, 3, 2])
 print("stdout", sys.argv[1:] == [] or sys.argv[1] == "-f")"""
 
 
-@pytest.mark.skipif(not runner_kernel.supported(), reason="forked kernels need Linux")
+@pytest.mark.skipif(not forkserver.supported(), reason="forked kernels need Linux")
 def test_forked_kernels_give_the_same_outputs_as_normal_kernels(tmp_path: Path):
     """The zygote's kernels must be indistinguishable from ipykernel_launcher's (pyplot inline too)."""
     sources = [FIXTURES / "01_fixture_trend.ipynb"]
@@ -526,27 +421,27 @@ def test_forked_kernels_give_the_same_outputs_as_normal_kernels(tmp_path: Path):
     assert any("image/png" in o.get("data", {}) for o in inline.cells[1].outputs)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked kernels are Linux-only")
-def test_forked_kernels_do_not_write_to_the_zygote_pipe(tmp_path: Path):
+@pytest.mark.skipif(not forkserver.supported(), reason="forked kernels need Linux")
+def test_forked_kernels_do_not_write_to_the_zygote_pipe_and_are_signalled_only_through_it(tmp_path: Path):
     """A kernel's stdout must not be the zygote's stdout pipe: nobody reads that pipe after start-up,
     so a few hundred kernels' connection banners would fill it and block every later kernel
-    (seen in a full sweep: 'forked kernel did not answer within 60 s' after 160 runs)."""
-    import asyncio
+    (seen in a full sweep: 'forked kernel did not answer within 60 s' after 160 runs). Its exit is
+    reported by the zygote, and a signal after that is never sent (the pid may be reused)."""
+    from jupyter_client.connect import write_connection_file
 
-    from analysis import runner_kernel
-
-    zygote = runner_kernel.Zygote(["IPython"])
+    zygote = forkserver.Zygote(["IPython"])
     try:
         zygote.wait_ready()
-        socket_path, tmpdir = zygote.address()
-
-        async def fork_one() -> str:
-            km, kc = await runner_kernel.start_forked_kernel(socket_path, tmpdir, str(tmp_path))
-            try:
-                return os.readlink(f"/proc/{km.pid}/fd/1")
-            finally:
-                await runner_kernel.stop_forked_kernel(km, kc)
-
-        assert asyncio.run(fork_one()) == os.devnull
+        connection, _ = write_connection_file(str(tmp_path / "kernel.json"), ip=str(tmp_path / "k"), transport="ipc")
+        kernel = forkserver.fork_kernel(zygote.socket_path, connection, str(tmp_path), dict(os.environ), [])
+        deadline = time.monotonic() + 10  # the child redirects its stdout first thing after the fork
+        while os.readlink(f"/proc/{kernel.pid}/fd/1") != os.devnull and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert os.readlink(f"/proc/{kernel.pid}/fd/1") == os.devnull
+        assert kernel.poll() is None
+        kernel.kill()
+        assert kernel.wait(10) == -signal.SIGKILL
+        kernel.send_signal(signal.SIGTERM)  # gone and reaped: nothing is sent, nothing fails
+        assert kernel.poll() == -signal.SIGKILL
     finally:
         zygote.close()

@@ -35,12 +35,16 @@ import pandas as pd
 import pytest
 import yaml
 
-import analysis.build as build_module
-from analysis import claims, folders, report, series
-from analysis.cli import main
-from analysis.errors import DataError, OutputError
-from analysis.fetch import fetch_sources
-from analysis.paths import REPO_ROOT
+import analysis.data.build as build_module
+from analysis.present import claims_charts
+from analysis.stories import claims
+from analysis.core import folders
+from analysis.runner import export, index, normalise, report
+from analysis.data import series
+from analysis.runner.cli import main
+from analysis.core.errors import DataError, OutputError
+from analysis.data.fetch import fetch_sources
+from analysis.core.paths import REPO_ROOT
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "notebooks"
 VICTIMS = "mps_homicide_victims_2003-01_to_2024-03.csv"
@@ -119,7 +123,7 @@ def test_an_empty_folder_or_a_previous_report_may_be_replaced(tmp_path: Path) ->
     assert report.check_report_folder(empty) == empty
     previous = tmp_path / "previous"
     previous.mkdir()
-    (previous / "run.json").write_text('{"generator": "%s"}' % report.GENERATOR)
+    (previous / "run.json").write_text('{"generator": "%s"}' % index.GENERATOR)
     (previous / "index.html").write_text("old")
     assert report.check_report_folder(previous) == previous
     (previous / "run.json").write_text('{"something": "else"}')  # a run.json that is not ours
@@ -129,7 +133,7 @@ def test_an_empty_folder_or_a_previous_report_may_be_replaced(tmp_path: Path) ->
 
 def _staged(parent: Path, final: Path, text: str) -> tuple[Path, folders.RunLock]:
     staging, lock = folders.staging_for(final)
-    (staging / "run.json").write_text('{"generator": "%s"}' % report.GENERATOR)
+    (staging / "run.json").write_text('{"generator": "%s"}' % index.GENERATOR)
     (staging / "index.html").write_text(text)
     return staging, lock
 
@@ -162,7 +166,7 @@ def test_a_failed_runs_notebooks_are_never_written_into_a_foreign_folder(tmp_pat
     failed = tmp_path / ".2025.failed"
     failed.mkdir()
     (failed / "mine.txt").write_text("x")
-    report._reset_failed_dir(failed)
+    report.reset_failed_dir(failed)
     assert (failed / "mine.txt").read_text() == "x"  # not marked by the runner: left alone
 
 
@@ -402,12 +406,12 @@ def test_markup_in_a_claim_and_a_source_title_never_reaches_a_page_live(monkeypa
     story[0] = {**story[0], "claim": MARKUP}
     results = claims.check_all(story)
     assert MARKUP in results["basis"].iloc[0] and results["claim"].iloc[0] == MARKUP  # the data do carry it
-    outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": claims.describe(row), "text/plain": ""})
+    outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": claims_charts.describe(row)[0], "text/plain": ""})
                for row in results.itertuples()]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=outputs)])
-    nb.metadata["language_info"] = dict(report.LANGUAGE_INFO)
+    nb.metadata["language_info"] = dict(normalise.LANGUAGE_INFO)
     for form in ("narrative", "full"):
-        html = report.export_html(nb, form, stem="04", title="claims", params_label="year=2025")
+        html = export.export_html(nb, form, stem="04", title="claims", params_label="year=2025")
         assert _live(html) == [], form
         assert "alert(" in html  # shown as text, not dropped
         assert "<em>bold</em>" not in html and "<strong>bold</strong>" not in html
@@ -504,9 +508,9 @@ def test_fetch_stops_a_download_larger_than_the_manifest_says(tmp_path, trickle,
 def test_interrupted_fetch_leaves_no_partial_file(tmp_path, trickle) -> None:
     manifest = _manifest(tmp_path, f"{trickle}/slow")
     raw = tmp_path / "raw"
-    script = ("import sys; from pathlib import Path; from analysis.fetch import fetch_sources; "
+    script = ("import sys; from pathlib import Path; from analysis.data.fetch import fetch_sources; "
               f"fetch_sources(Path({str(raw)!r}), manifest_path=Path({str(manifest)!r}), timeout=60)")
-    wrapper = f"from analysis.cli import _interrupt; import signal; signal.signal(signal.SIGTERM, _interrupt)\n{script}"
+    wrapper = f"from analysis.runner.cli import _interrupt; import signal; signal.signal(signal.SIGTERM, _interrupt)\n{script}"
     proc = subprocess.Popen([sys.executable, "-c", wrapper], stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while not _parts(raw) and time.monotonic() < deadline:
@@ -556,7 +560,7 @@ def test_fetch_accepts_nested_folders_spaces_and_brackets(tmp_path, trickle) -> 
 def test_leftover_cleanup_spares_a_live_run_and_never_touches_unmarked_folders(tmp_path: Path) -> None:
     final = tmp_path / "2025"
     live = subprocess.Popen([sys.executable, "-c",
-                             "import sys, time; from pathlib import Path; from analysis import folders; "
+                             "import sys, time; from pathlib import Path; from analysis.core import folders; "
                              f"s, lock = folders.staging_for(Path({str(final)!r})); print(s, flush=True); time.sleep(60)"],
                             stdout=subprocess.PIPE, text=True)
     try:

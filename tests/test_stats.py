@@ -1,4 +1,4 @@
-"""Tests for analysis.stats: hand-checkable cases with exact expected values.
+"""Tests for analysis.stories.stats: hand-checkable cases with exact expected values.
 
 Real-world figures used below, and where they come from:
 * London homicides 2014 = 95, 2024 = 109, 2025 = 97: Metropolitan Police year-end figures
@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
-from analysis.stats import (
+from analysis.stories.stats import (
     PER,
     Change,
     CountComparison,

@@ -1,0 +1,488 @@
+"""Derive the tidy series under ``data/series/`` from the official files, deterministically.
+
+``build_series(raw_dir)`` parses every source in the manifest, validates it, derives the series
+and returns them as frames; ``write_series(series, out_dir)`` writes them only after all of them
+validated, replacing the old files in one step each, so a failure leaves earlier outputs as they
+were. Rebuilding from the same inputs gives byte-identical files.
+
+Precedence for annual homicide totals (stated in the data log, data/README.md):
+1. a complete year of open data (the newest release that covers it);
+2. else a published whole-year figure from ``data/published_figures.csv`` (``used_in_series=yes``);
+3. else a partial year of open data, flagged by ``months_covered`` < 12.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.core import folders
+from analysis.core.errors import DataError
+from analysis.core.paths import PUBLISHED_FIGURES, SERIES_DIR, SOURCES_MANIFEST
+from analysis.data import checks, schemas
+from analysis.data.manifest import SourceFile, load_manifest, sha256_of, source_files
+from analysis.data.parse_homicide import VictimsRelease, find_victim_releases
+from analysis.data.parse_population import (
+    LONDON_CODE,
+    LONDON_NAME,
+    london_boroughs,
+    parse_nomis_local_authorities,
+    parse_nomis_region,
+    parse_ons_mye2,
+)
+from analysis.data.parse_workforce import parse_arrests, parse_workforce_table
+from analysis.data.published import read_published
+
+# Homicide records that belong to London but to no borough.
+NO_BOROUGH = {"unmapped", "heathrow"}
+CITY_OF_LONDON = "E09000001"  # policed by the City of London Police, not the Met
+
+BREAKDOWN_DIMENSIONS: dict[str, str] = {
+    "method": "method",
+    "sex": "sex",
+    "age_band": "age_band",
+    "domestic_abuse": "domestic_abuse",
+    "ethnicity": "ethnicity",
+    "offence_type": "offence_type",
+    "solved_status": "solved_status",
+}
+
+SERIES_FILES = (
+    "areas.csv",
+    "homicide_annual.csv",
+    "homicide_breakdowns.csv",
+    "homicide_monthly.csv",
+    "homicide_revisions.csv",
+    "population.csv",
+    "met_workforce.csv",
+    "met_arrests.csv",
+    "build_log.json",
+)
+
+
+@dataclass
+class BuildResult:
+    """The derived series (file name -> frame) and the facts for the build log."""
+
+    frames: dict[str, pd.DataFrame]
+    log: dict[str, Any] = field(default_factory=dict)
+
+
+def normalise_area_name(name: str) -> str:
+    """Key for matching area names across publishers: lower case, '&' -> 'and', spaces squeezed."""
+    return re.sub(r"\s+", " ", name.replace("&", " and ").strip().lower())
+
+
+def _release_label(release: VictimsRelease) -> str:
+    return f"MPS victims {release.label}"
+
+
+def _months_covered(release: VictimsRelease, year: int) -> int:
+    first_month = release.first[1] if year == release.first[0] else 1
+    last_month = release.last[1] if year == release.last[0] else 12
+    return last_month - first_month + 1
+
+
+def _map_boroughs(release: VictimsRelease, boroughs: dict[str, str]) -> pd.Series:
+    """ONS area code of each victim row; None for rows counted in London but no borough."""
+    by_name = {normalise_area_name(name): code for code, name in boroughs.items()}
+    keys = release.frame["borough"].map(normalise_area_name)
+    codes = keys.map(by_name)
+    unknown = codes.isna() & ~keys.isin(NO_BOROUGH)
+    if unknown.any():
+        row = int(unknown.idxmax())
+        raise DataError(release.path, f"unknown borough '{release.frame.at[row, 'borough']}'", row=row, column="Borough")
+    return codes.where(~keys.isin(NO_BOROUGH), None)
+
+
+def _victims_by_year(releases: list[VictimsRelease], boroughs: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Victim rows with area codes, each year taken from the newest release that covers it.
+
+    Returns (chosen rows, revisions table of every release's annual London totals).
+    """
+    chosen: dict[int, pd.DataFrame] = {}
+    revisions = []
+    for release in releases:  # oldest coverage first: newer releases overwrite
+        frame = release.frame.assign(area_code=_map_boroughs(release, boroughs), release=_release_label(release))
+        frame["months_covered"] = frame["year"].map(lambda y: _months_covered(release, int(y)))
+        for year, rows in frame.groupby("year"):
+            chosen[int(year)] = rows
+            revisions.append(
+                {
+                    "year": int(year),
+                    "release": _release_label(release),
+                    "release_file": release.path.name,
+                    "months_covered": int(rows["months_covered"].iloc[0]),
+                    "victims": int(rows["victims"].sum()),
+                    "victims_under_25": int(rows.loc[rows["age_band"].isin(schemas.UNDER_25_BANDS), "victims"].sum()),
+                }
+            )
+    rows = pd.concat([chosen[y] for y in sorted(chosen)])
+    revisions_frame = pd.DataFrame(revisions).sort_values(["year", "release"]).reset_index(drop=True)
+    return rows, revisions_frame
+
+
+def _annual_open_data(rows: pd.DataFrame, met_boroughs: dict[str, str]) -> pd.DataFrame:
+    """London and borough totals per year from victim rows, with zero rows for borough-years without victims."""
+    under = rows["age_band"].isin(schemas.UNDER_25_BANDS)
+    teen = rows["age_band"].isin(schemas.TEEN_BANDS)
+    rows = rows.assign(u25=rows["victims"].where(under, 0), teen=rows["victims"].where(teen, 0))
+    meta = rows.groupby("year").agg(months_covered=("months_covered", "first"), release=("release", "first"))
+    london = rows.groupby("year")[["victims", "u25", "teen"]].sum().assign(area_code=LONDON_CODE)
+    by_borough = rows.dropna(subset=["area_code"]).groupby(["year", "area_code"])[["victims", "u25", "teen"]].sum()
+    grid = pd.MultiIndex.from_product([meta.index, sorted(met_boroughs)], names=["year", "area_code"])
+    by_borough = by_borough.reindex(grid, fill_value=0).reset_index()
+    annual = pd.concat([london.reset_index(), by_borough], ignore_index=True)
+    annual = annual.join(meta, on="year")
+    annual["area"] = annual["area_code"].map({LONDON_CODE: LONDON_NAME, **met_boroughs})
+    annual["source"] = "open data"
+    return annual.rename(columns={"u25": "victims_under_25", "teen": "victims_13_19"})
+
+
+def _apply_published(annual: pd.DataFrame, published: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Apply the precedence rules to London years with published whole-year figures."""
+    used = published[(published["used_in_series"] == "yes") & (published["area"] == LONDON_NAME)]
+    decisions = []
+    totals = used[used["series"] == "homicide_victims"]
+    annual = annual.set_index(["year", "area_code"])
+    for _, fig in totals.sort_values("period").iterrows():
+        year = int(fig["period"])
+        key = (year, LONDON_CODE)
+        if key in annual.index and int(annual.at[key, "months_covered"]) == 12:
+            decisions.append({"year": year, "figure": fig["id"], "decision": "open data kept (complete year)"})
+            continue
+        partial = key in annual.index
+        sub = used[used["period"] == str(year)].set_index("series")["value"]
+        annual.loc[key, ["victims", "months_covered", "source", "release", "area"]] = [
+            int(fig["value"]),
+            12,
+            "published",
+            fig["id"],
+            LONDON_NAME,
+        ]
+        annual.loc[key, "victims_under_25"] = sub.get("homicide_victims_under_25", pd.NA)
+        annual.loc[key, "victims_13_19"] = sub.get("homicide_victims_13_19", pd.NA)
+        decisions.append(
+            {
+                "year": year,
+                "figure": fig["id"],
+                "decision": "published whole-year figure replaces a partial year of open data" if partial else "published figure (no open data)",
+            }
+        )
+    return annual.reset_index(), decisions
+
+
+def derive_homicide(releases: list[VictimsRelease], boroughs: dict[str, str], published: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """homicide_annual, homicide_breakdowns, homicide_monthly and homicide_revisions frames, plus log facts."""
+    met_boroughs = {c: n for c, n in boroughs.items() if c != CITY_OF_LONDON}
+    rows, revisions = _victims_by_year(releases, boroughs)
+    if (rows["area_code"] == CITY_OF_LONDON).any():
+        row = int((rows["area_code"] == CITY_OF_LONDON).idxmax())
+        raise DataError(releases[-1].path, "has a City of London victim, which the Met does not police", row=row, column="Borough")
+    annual, decisions = _apply_published(_annual_open_data(rows, met_boroughs), published)
+    annual = annual[list(schemas.HOMICIDE_ANNUAL.columns)]
+    annual = annual.astype(
+        {"year": int, "victims": int, "months_covered": int, "victims_under_25": "Int64", "victims_13_19": "Int64"}
+    )
+    annual = annual.sort_values(["year", "area_code"]).reset_index(drop=True)
+
+    # Breakdowns: one dimension at a time, all ages and under-25s, London and boroughs.
+    parts = []
+    for ages, subset in (("all", rows), ("under_25", rows[rows["age_band"].isin(schemas.UNDER_25_BANDS)])):
+        for dimension, column in BREAKDOWN_DIMENSIONS.items():
+            london = subset.groupby(["year", column])["victims"].sum().reset_index().assign(area_code=LONDON_CODE)
+            borough = subset.dropna(subset=["area_code"]).groupby(["year", "area_code", column])["victims"].sum().reset_index()
+            both = pd.concat([london, borough], ignore_index=True).rename(columns={column: "category"})
+            parts.append(both.assign(dimension=dimension, ages=ages))
+    breakdowns = pd.concat(parts, ignore_index=True)
+    breakdowns = breakdowns[breakdowns["victims"] > 0][list(schemas.HOMICIDE_BREAKDOWNS.columns)]
+    breakdowns = breakdowns.astype({"year": int, "victims": int}).sort_values(
+        ["year", "area_code", "dimension", "ages", "category"]
+    ).reset_index(drop=True)
+
+    # Monthly totals with zero months filled, London and boroughs.
+    under = rows["age_band"].isin(schemas.UNDER_25_BANDS)
+    rows = rows.assign(u25=rows["victims"].where(under, 0))
+    periods = rows["year"] * 12 + rows["month"] - 1
+    months = pd.Index(range(int(periods.min()), int(periods.max()) + 1))
+    frames = []
+    for code, subset in [(LONDON_CODE, rows), *((c, rows[rows["area_code"] == c]) for c in sorted(met_boroughs))]:
+        counts = subset.groupby(subset["year"] * 12 + subset["month"] - 1)[["victims", "u25"]].sum().reindex(months, fill_value=0)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "year": months // 12,
+                    "month": months % 12 + 1,
+                    "area_code": code,
+                    "victims": counts["victims"].to_numpy(),
+                    "victims_under_25": counts["u25"].to_numpy(),
+                }
+            )
+        )
+    monthly = pd.concat(frames, ignore_index=True).astype({"year": int, "month": int, "victims": int, "victims_under_25": int})
+    monthly = monthly.sort_values(["area_code", "year", "month"]).reset_index(drop=True)
+
+    no_borough = rows[rows["area_code"].isna()]
+    log = {
+        "releases": [
+            {"file": r.path.name, "coverage": r.label, "rows": int(len(r.frame)), "victims": int(r.frame["victims"].sum())}
+            for r in releases
+        ],
+        "victims_in_london_but_no_borough": {
+            name: int(group["victims"].sum()) for name, group in no_borough.groupby(no_borough["borough"])
+        },
+        "published_precedence": decisions,
+    }
+    return {
+        "homicide_annual.csv": schemas.validate(annual, schemas.HOMICIDE_ANNUAL, "homicide_annual.csv"),
+        "homicide_breakdowns.csv": schemas.validate(breakdowns, schemas.HOMICIDE_BREAKDOWNS, "homicide_breakdowns.csv"),
+        "homicide_monthly.csv": schemas.validate(monthly, schemas.HOMICIDE_MONTHLY, "homicide_monthly.csv"),
+        "homicide_revisions.csv": revisions,
+    }, log
+
+
+def derive_workforce(official: pd.DataFrame, published: pd.DataFrame, official_label: str) -> pd.DataFrame:
+    """met_workforce: official 31 March figures plus published officer figures, each with its basis."""
+    official_rows = pd.DataFrame(
+        {
+            "date": official["year"].map(lambda y: f"{y}-03-31"),
+            "worker_type": official["worker_type"],
+            "measure": official["measure"],
+            "value": official["value"],
+            "basis": official["measure"].map({"FTE": "home_office_fte", "headcount": "home_office_headcount"}),
+            "period_type": "31 March",
+            "source_type": "official data",
+            "source": official_label,
+        }
+    )
+    figures = published[(published["series"] == "met_officers") & (published["used_in_series"] == "yes")]
+
+    def period_type(date: str) -> str:
+        return {"03-31": "31 March", "09-30": "30 September"}.get(date[5:], "month end")
+
+    published_rows = pd.DataFrame(
+        {
+            "date": figures["period"],
+            "worker_type": "Police officer",
+            "measure": figures["unit"].map(lambda u: "FTE" if "FTE" in u else ("headcount" if "headcount" in u else "officers")),
+            "value": figures["value"].astype(float),
+            "basis": figures["basis"],
+            "period_type": figures["period"].map(period_type),
+            "source_type": "published figure",
+            "source": figures["id"],
+        }
+    )
+    out = pd.concat([official_rows, published_rows], ignore_index=True)
+    out = out.sort_values(["date", "worker_type", "measure", "basis", "source"]).reset_index(drop=True)
+    return schemas.validate(out, schemas.MET_WORKFORCE, "met_workforce.csv")
+
+
+PARSERS: dict[str, Callable[..., Any]] = {
+    "nomis_region": parse_nomis_region,
+    "nomis_local_authorities": parse_nomis_local_authorities,
+    "ons_mye2": parse_ons_mye2,
+    "home_office_workforce": parse_workforce_table,
+    "home_office_arrests": parse_arrests,
+}
+
+
+def _require(path: Path, entry: SourceFile) -> Path:
+    if not path.is_file():
+        raise DataError(path, f"not found: source '{entry.source_id}' expects it (see data/sources.yml; `python -m analysis data fetch` downloads it)")
+    return path
+
+
+def _with_source(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """A parsed population part with the file and line each row came from (for error messages only)."""
+    rows = pd.to_numeric(pd.Series(frame.index, index=frame.index), errors="coerce")
+    return frame.assign(source_file=str(path), source_row=rows.astype("Int64"))
+
+
+def _ignored_files(raw_dir: Path, entries: list[SourceFile], used: set[Path], extra: dict[str, dict[str, str]]) -> dict[str, str]:
+    """``{folder/file: why}`` for every file in a source folder that the build did not read."""
+    ignored: dict[str, str] = {}
+    for folder in sorted({e.folder for e in entries}):
+        base = raw_dir / folder
+        for path in sorted(p for p in base.rglob("*") if p.is_file()):
+            if path.resolve() in used:
+                continue
+            rel = path.relative_to(raw_dir).as_posix()
+            ignored[rel] = extra.get(folder, {}).get(path.name, "not listed in data/sources.yml")
+    return ignored
+
+
+def build_series(
+    raw_dir: Path,
+    *,
+    manifest_path: Path = SOURCES_MANIFEST,
+    published_path: Path = PUBLISHED_FIGURES,
+    today: dt.date | None = None,
+) -> BuildResult:
+    """Parse every source under ``raw_dir`` and derive every series; nothing is written.
+
+    Returns a BuildResult with one frame per file in SERIES_FILES (except the log) and the log facts.
+    Raises DataError for any bad or implausible input (``analysis.data.checks``; ``today``, default the
+    current date, is the latest date a record may carry).
+    """
+    today = today or dt.date.today()
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        raise DataError(raw_dir, "raw data folder not found (pass --raw-dir, e.g. ../shared/data/raw)")
+    manifest = load_manifest(manifest_path)
+    entries = source_files(manifest)
+    published = read_published(published_path)
+
+    by_parser: dict[str, list[SourceFile]] = {}
+    for entry in entries:
+        by_parser.setdefault(entry.parser, []).append(entry)
+
+    newest_mye = by_parser["ons_mye2"][-1]
+    boroughs = london_boroughs(_require(newest_mye.path(raw_dir), newest_mye))
+
+    population_parts = []
+    for entry in by_parser.get("nomis_region", []):
+        path = _require(entry.path(raw_dir), entry)
+        population_parts.append(_with_source(parse_nomis_region(path, vintage=entry.options["vintage"]), path))
+    for entry in by_parser.get("nomis_local_authorities", []):
+        path = _require(entry.path(raw_dir), entry)
+        population_parts.append(
+            _with_source(parse_nomis_local_authorities(path, vintage=entry.options["vintage"], area_codes=boroughs), path)
+        )
+    for entry in by_parser.get("ons_mye2", []):
+        path = _require(entry.path(raw_dir), entry)
+        london_boroughs(path)  # every MYE file's names are checked against the register
+        population_parts.append(
+            _with_source(parse_ons_mye2(path, vintage=entry.options["vintage"], area_codes=boroughs, year=entry.options.get("year")), path)
+        )
+    for part in population_parts:
+        checks.check_population_parts(Path(part["source_file"].iloc[0]), part)
+    population = pd.concat(population_parts, ignore_index=True)
+    dupes = population.duplicated(["year", "area_code"], keep=False)
+    if dupes.any():
+        first = population[dupes].iloc[0]
+        raise DataError(manifest_path, f"two population files both give {first['area']} {first['year']}")
+    checks.check_population_years(population)
+    population = population.drop(columns=["source_file", "source_row"])
+    population = population.sort_values(["year", "area_code"]).reset_index(drop=True)
+    for column in ("population", "population_under_25", "population_13_19"):
+        population[column] = population[column].round().astype("Int64")
+
+    homicide_folder = {e.folder for e in by_parser.get("mps_victims", [])}
+    if len(homicide_folder) != 1:
+        raise DataError(manifest_path, "needs exactly one folder of MPS victims files (parser: mps_victims)")
+    folder = raw_dir / homicide_folder.pop()
+    listed = [_require(entry.path(raw_dir), entry) for entry in by_parser["mps_victims"]]
+    releases, ignored_victims = find_victim_releases(folder, required=listed)
+    for release in releases:
+        checks.check_release_months(release.path, release.frame, today)
+    homicide, homicide_log = derive_homicide(releases, boroughs, published)
+
+    workforce_entry = by_parser["home_office_workforce"][-1]
+    official = parse_workforce_table(_require(workforce_entry.path(raw_dir), workforce_entry))
+    workforce = derive_workforce(official, published, f"Home Office police workforce open data ({workforce_entry.name})")
+
+    arrests_entry = by_parser["home_office_arrests"][-1]
+    arrests = parse_arrests(_require(arrests_entry.path(raw_dir), arrests_entry)).assign(
+        source=f"Home Office arrests open data, via {arrests_entry.name}"
+    )
+
+    areas = pd.DataFrame(
+        [
+            {"area_code": LONDON_CODE, "area": LONDON_NAME, "level": "region", "policed_by_met": True},
+            *(
+                {"area_code": code, "area": name, "level": "london borough", "policed_by_met": code != CITY_OF_LONDON}
+                for code, name in boroughs.items()
+            ),
+        ]
+    )
+
+    known = {e.path(raw_dir).resolve() for e in entries}
+    unlisted = sorted(r.path.name for r in releases if r.path.resolve() not in known)
+    used = known | {r.path.resolve() for r in releases}
+    ignored = _ignored_files(raw_dir, entries, used, {folder.name: ignored_victims})
+    log = {
+        "inputs": {
+            f"{e.folder}/{e.name}": sha256_of(e.path(raw_dir)) for e in entries
+        }
+        | {f"{folder.name}/{name}": sha256_of(folder / name) for name in unlisted},
+        "inputs_not_in_manifest": unlisted,
+        "ignored_files": ignored,
+        "homicide": homicide_log,
+        "population": {
+            "years": f"{int(population['year'].min())}-{int(population['year'].max())}",
+            "borough_years_without_total": int(population["population"].isna().sum()),
+            "series_break": "mid-2020 (pre-Census 2021 series) to mid-2021 (Census 2021 based)",
+        },
+        "workforce": {
+            "official_years": f"{int(official['year'].min())}-{int(official['year'].max())}",
+            "published_rows": int((workforce["source_type"] == "published figure").sum()),
+        },
+        "rows": {},
+    }
+    frames = {
+        "areas.csv": areas,
+        **homicide,
+        "population.csv": population,
+        "met_workforce.csv": workforce,
+        "met_arrests.csv": arrests,
+    }
+    log["rows"] = {name: int(len(frame)) for name, frame in frames.items()}
+    return BuildResult(frames=frames, log=log)
+
+
+def render_files(result: BuildResult) -> dict[str, bytes]:
+    """The bytes of every series file, exactly as written to disk (deterministic)."""
+    files: dict[str, bytes] = {}
+    for name, frame in result.frames.items():
+        text = frame.to_csv(index=False, lineterminator="\n", float_format="%.2f")
+        files[name] = text.encode("utf-8")
+    files["build_log.json"] = (json.dumps(result.log, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    return files
+
+
+BUILD_LOG = "build_log.json"
+
+
+def is_series_folder(folder: Path) -> bool:
+    """True when ``folder`` holds only what a data build wrote: a build log and the series it lists."""
+    folder = Path(folder)
+    try:
+        log = json.loads((folder / BUILD_LOG).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(log, dict):
+        return False
+    ours = set(SERIES_FILES) | set(log.get("rows", {})) | {BUILD_LOG}
+    return all(p.name in ours for p in folder.iterdir())
+
+
+def write_series(result: BuildResult, out_dir: Path = SERIES_DIR) -> list[Path]:
+    """Write every series into ``out_dir`` as one set: all files go to a staging folder beside it,
+    which then replaces ``out_dir`` in one step (an atomic exchange on Linux).
+
+    A failure at any point leaves ``out_dir`` byte-identical. ``out_dir`` must be absent, empty or
+    a folder an earlier build wrote (OutputError otherwise: nothing of the user's is replaced).
+    Returns the written paths.
+    """
+    out_dir = folders.check_target(out_dir, is_ours=is_series_folder, what="series set",
+                                   marker_name=BUILD_LOG)
+    files = render_files(result)
+    was_absent = not out_dir.exists()
+    folders.clean_leftovers(out_dir, is_ours=is_series_folder)
+    staging, lock = folders.staging_for(out_dir)
+    try:
+        for name, data in files.items():
+            (staging / name).write_bytes(data)
+        folders.publish(staging, out_dir, is_ours=is_series_folder, what="series set", was_absent=was_absent)
+    except BaseException:
+        folders.discard_staging(staging, lock)
+        raise
+    lock.release()
+    return [out_dir / name for name in files]

@@ -1,0 +1,171 @@
+"""Access to the committed tidy series under ``data/series/`` (found through the package, never the cwd).
+
+Every function returns a fresh DataFrame; nothing is cached at module level.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.core.errors import ParameterError
+from analysis.core.paths import SERIES_DIR
+from analysis.data import schemas
+from analysis.data.published import read_published
+
+LONDON = "London"
+LONDON_CODE = "E12000007"
+
+# Method groups used in charts (the open data's six methods, folded to three plus unknown).
+METHOD_GROUPS: dict[str, str] = {
+    "Knife or sharp implement": "Knife or sharp implement",
+    "Shooting": "Shooting",
+    "Blunt implement": "Other methods",
+    "Physical assault, no weapon": "Other methods",
+    "Other methods": "Other methods",
+    "Not known / not recorded": "Not known",
+}
+
+
+@functools.lru_cache(maxsize=32)
+def _read_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    return pd.read_csv(path, keep_default_na=True)
+
+
+def _read(name: str, series_dir: Path = SERIES_DIR) -> pd.DataFrame:
+    """A fresh copy of one series file; parsed once per file version (path, mtime and size key the cache)."""
+    path = Path(series_dir) / name
+    stat = path.stat()
+    return _read_cached(str(path), stat.st_mtime_ns, stat.st_size).copy()
+
+
+def areas(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
+    """London and its 33 local authorities: ``area_code, area, level, policed_by_met``."""
+    return _read("areas.csv", series_dir)
+
+
+def area_code(area: str, series_dir: Path = SERIES_DIR) -> str:
+    """ONS code of an area given by its ONS name (case and '&'/'and' insensitive); ParameterError if unknown."""
+    table = areas(series_dir)
+    key = _name_key(area)
+    match = table[table["area"].map(_name_key) == key]
+    if match.empty:
+        raise ParameterError(f"unknown area '{area}'")
+    return str(match["area_code"].iloc[0])
+
+
+def _name_key(name: str) -> str:
+    return " ".join(str(name).replace("&", " and ").lower().split())
+
+
+def homicide_annual(area: str = LONDON, series_dir: Path = SERIES_DIR) -> pd.DataFrame:
+    """Annual homicide victims for one area, indexed by year.
+
+    Columns: ``victims, victims_under_25, victims_13_19`` (counts; under-25s missing where no
+    source gives them), ``months_covered`` (12 for a whole year), ``source`` (open data or
+    published) and ``release``.
+    """
+    code = area_code(area, series_dir)
+    table = _read("homicide_annual.csv", series_dir)
+    table = table[table["area_code"] == code].set_index("year").sort_index()
+    for column in ("victims_under_25", "victims_13_19"):
+        table[column] = table[column].astype("Int64")
+    return table.drop(columns=["area_code"])
+
+
+def population(area: str = LONDON, series_dir: Path = SERIES_DIR) -> pd.DataFrame:
+    """ONS mid-year population for one area, indexed by year (persons; ``population`` empty where ages 85+ were not published)."""
+    code = area_code(area, series_dir)
+    table = _read("population.csv", series_dir)
+    return table[table["area_code"] == code].set_index("year").sort_index().drop(columns=["area_code"])
+
+
+def population_for(years: list[int] | pd.Index, area: str = LONDON, series_dir: Path = SERIES_DIR, column: str = "population") -> pd.DataFrame:
+    """Denominator for each year: the same year's mid-year estimate, else the latest earlier one carried forward.
+
+    Returns a frame indexed by year with ``population`` (persons), ``population_year`` (the
+    mid-year actually used) and ``carried_forward`` (True where it is not the same year).
+    """
+    pop = population(area, series_dir)[column].dropna()
+    rows = []
+    for year in years:
+        earlier = pop[pop.index <= year]
+        if earlier.empty:
+            rows.append({"year": year, "population": float("nan"), "population_year": pd.NA, "carried_forward": False})
+            continue
+        used = int(earlier.index.max())
+        rows.append({"year": year, "population": float(earlier.loc[used]), "population_year": used, "carried_forward": used != year})
+    frame = pd.DataFrame(rows).set_index("year")
+    frame["population_year"] = frame["population_year"].astype("Int64")
+    return frame
+
+
+def breakdown(area: str, dimension: str, ages: str = "all", series_dir: Path = SERIES_DIR) -> pd.DataFrame:
+    """Victims by one dimension (``method``, ``sex``, ``age_band``…) per year: a wide table, years × categories.
+
+    Covers the years with open data only (published-only years have no breakdowns); categories
+    with no victims in a year are 0. Counts are victims.
+    """
+    code = area_code(area, series_dir)
+    table = _read("homicide_breakdowns.csv", series_dir)
+    years = sorted(_read("homicide_monthly.csv", series_dir)["year"].unique())
+    rows = table[(table["area_code"] == code) & (table["dimension"] == dimension) & (table["ages"] == ages)]
+    categories = {
+        "method": schemas.METHODS,
+        "sex": schemas.SEXES,
+        "age_band": schemas.AGE_BANDS,
+        "domestic_abuse": schemas.DOMESTIC,
+        "ethnicity": schemas.ETHNICITIES,
+        "offence_type": schemas.OFFENCES,
+        "solved_status": schemas.SOLVED,
+    }.get(dimension)
+    if categories is None:
+        raise ParameterError(f"unknown breakdown dimension '{dimension}'")
+    wide = rows.pivot_table(index="year", columns="category", values="victims", aggfunc="sum", fill_value=0)
+    wide = wide.reindex(index=years, columns=list(categories), fill_value=0).fillna(0).astype(int)
+    wide.index.name = "year"
+    wide.columns.name = None
+    return wide
+
+
+def monthly(area: str = LONDON, series_dir: Path = SERIES_DIR) -> pd.DataFrame:
+    """Monthly victims for one area: ``year, month, victims, victims_under_25`` with a ``period`` (first of the month)."""
+    code = area_code(area, series_dir)
+    table = _read("homicide_monthly.csv", series_dir)
+    table = table[table["area_code"] == code].drop(columns=["area_code"]).reset_index(drop=True)
+    table["period"] = pd.to_datetime({"year": table["year"], "month": table["month"], "day": 1})
+    return table
+
+
+def revisions(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
+    """London annual totals as each victims release gave them (``year, release, victims, …``)."""
+    return _read("homicide_revisions.csv", series_dir)
+
+
+def met_workforce(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
+    """Met workforce, long: ``date, worker_type, measure, value, basis, period_type, source_type, source``."""
+    table = _read("met_workforce.csv", series_dir)
+    table["date"] = pd.to_datetime(table["date"])
+    return table
+
+
+def met_arrests(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
+    """Met arrests for notifiable offences by financial year (``financial_year, year_ending, arrests, source``)."""
+    return _read("met_arrests.csv", series_dir)
+
+
+def published() -> pd.DataFrame:
+    """The cited table of figures known only from publications."""
+    return read_published()
+
+
+def all_annual(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
+    """The whole annual homicide table, every area (long: ``year, area_code, area, victims, …``)."""
+    return _read("homicide_annual.csv", series_dir)
+
+
+def all_population(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
+    """The whole population table, every area (long: ``year, area_code, area, population, …``)."""
+    return _read("population.csv", series_dir)

@@ -1,0 +1,77 @@
+"""Notebook 04 (claims check) on the page: each claim as a paragraph, and the chart of verdicts."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from analysis.core import markdown as md
+from analysis.present import charts
+from analysis.stories import narrative
+from analysis.stories.claims import (
+    APPROXIMATELY,
+    CANNOT_CHECK,
+    NOT_SUPPORTED,
+    PUBLISHED_ONLY,
+    SUPPORTED,
+    WHERE_DATA_EXIST,
+    story_description,
+    verdict_counts,
+)
+
+
+def plot_verdicts(table: pd.DataFrame, title: str):
+    """Horizontal bars: number of claims per verdict, value on each bar."""
+    with charts.house_style():
+        return _plot_verdicts(table, title)
+
+
+def _plot_verdicts(table: pd.DataFrame, title: str):
+    counts = verdict_counts(table).iloc[::-1]
+    fig, ax = charts.figure(
+        title,
+        f"Quantitative claims in the {story_description()}, by verdict after recomputing each from the data",
+        charts.source_note("seeds/claims.yml checked against data/series and data/published_figures.csv"),
+        figsize=(10, 4.8),
+    )
+    colours = {
+        SUPPORTED: charts.PALETTE["shooting"],
+        APPROXIMATELY: charts.PALETTE["other"],
+        WHERE_DATA_EXIST: charts.PALETTE["other"],
+        PUBLISHED_ONLY: charts.PALETTE["secondary"],
+        NOT_SUPPORTED: charts.PALETTE["highlight"],
+        CANNOT_CHECK: charts.PALETTE["muted"],
+    }
+    bars = ax.barh(counts["verdict"], counts["claims"], color=[colours[v] for v in counts["verdict"]], height=0.6)
+    charts.label_bars(ax, bars)
+    ax.set_xlabel("Number of claims")
+    ax.grid(axis="y", visible=False)
+    ax.set_xlim(left=0)
+    return fig
+
+
+def _fmt_figure(value: float | None, unit: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if "year" in unit:
+        return str(int(value))
+    if float(value).is_integer():
+        return narrative.fmt_int(value)
+    return f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
+def describe(row: Any) -> tuple[str, str]:
+    """One claim's check as a paragraph: claim, claimed and computed figures, verdict, basis.
+
+    Returns ``(markdown, plain text)``. Every piece is plain text made literal (the claim and the
+    basis come from files), so nothing in them can become markup on the page.
+    """
+    figures = (
+        f"Claimed {_fmt_figure(row.claimed, row.unit)} ({row.unit}); "
+        f"computed {_fmt_figure(row.computed, row.unit)} ({row.series_used}, {row.period_used})."
+    )
+    verdict = f"Verdict: {row.verdict}."
+    markdown = md.paragraph(md.bold(row.claim), md.literal(figures), md.italic(verdict), md.literal(row.basis))
+    return markdown, f"{row.claim} {figures} {verdict} {row.basis}"
