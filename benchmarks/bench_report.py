@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 BIN = Path(sys.executable).parent
 
-TARGETS = {"a/b": 0.4, "a/c": 2.0, "sweep": 1.5}
+TARGETS = {"a/b": 0.3, "a/c": 1.2, "sweep": 1.2}
 
 
 def _tool(name: str) -> list[str]:

@@ -26,11 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.present.contract import FIGURE_KEYS
+from analysis.present.layout import finalize
 from analysis.present.style import DPI, house_style
 
 
@@ -40,6 +42,9 @@ FORMATS_VARIABLE = "ANALYSIS_FIGURE_FORMATS"
 
 _STEM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 _PNG_METADATA_BASE: dict[str, Any] = {"Software": None}
+# While saving, a figure laid out by ``layout.finalize`` must not get constrained layout back
+# (savefig restores the figure's "no layout engine" through the rcParams default).
+_SAVING = {"figure.constrained_layout.use": False, "figure.autolayout": False}
 _SVG_METADATA_BASE: dict[str, Any] = {"Date": None, "Creator": None}
 
 
@@ -61,7 +66,8 @@ def png_bytes(fig: Figure, *, title: str | None = None, alt: str | None = None) 
     if alt:
         metadata["Description"] = alt
     buffer = io.BytesIO()
-    with house_style():
+    with house_style(), matplotlib.rc_context(_SAVING):
+        finalize(fig)
         fig.savefig(buffer, format="png", dpi=DPI, metadata=metadata, pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
     data = buffer.getvalue()
     fig.house_png = ((title, alt), data)  # type: ignore[attr-defined]
@@ -72,7 +78,8 @@ def svg_bytes(fig: Figure, *, title: str, alt: str) -> bytes:
     """The figure as SVG bytes (text as paths, fixed ids, no date or creator)."""
     metadata = dict(_SVG_METADATA_BASE, Title=title, Description=alt)
     buffer = io.BytesIO()
-    with house_style():
+    with house_style(), matplotlib.rc_context(_SAVING):
+        finalize(fig)
         fig.savefig(buffer, format="svg", dpi=DPI, metadata=metadata)
     return buffer.getvalue()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
@@ -33,26 +34,32 @@ from analysis.present.style import (
     house_style,
 )
 
-LAYOUT_PASSES = 2
+LAYOUT_PASSES = 1
+#: Share of the line width left free when wrapping (glyph widths summed ignore kerning).
+WRAP_SLACK = 0.02
+
+
+_GLYPH_WIDTHS: dict[tuple[Any, ...], dict[str, float]] = {}  # memo: font and resolution -> glyph widths
 
 
 def _word_widths(text: str, artist: Text, renderer: Any) -> tuple[dict[str, float], float]:
     """Width in pixels of every distinct word of ``text`` as ``artist`` draws it, and of a space.
 
-    Measured once per wrap, so finding line breaks is arithmetic instead of a text layout per
-    candidate line (the sum of word widths and spaces matches the drawn line to within kerning).
+    A word's width is the sum of its characters' widths, each measured once per font and
+    resolution (and remembered), so wrapping a title costs a few dozen glyph measurements, not a
+    text layout per word. Kerning is left out; :data:`WRAP_SLACK` keeps lines clear of the edge.
     """
-    original = artist.get_text()
-    widths: dict[str, float] = {}
-    for word in set(text.split()):
-        artist.set_text(word)
-        widths[word] = artist.get_window_extent(renderer).width
-    artist.set_text("x x")
-    two = artist.get_window_extent(renderer).width
-    artist.set_text("xx")
-    space = two - artist.get_window_extent(renderer).width
-    artist.set_text(original)
-    return widths, space
+    prop = artist.get_fontproperties()
+
+    def measure(sample: str) -> float:
+        return renderer.get_text_width_height_descent(sample, prop, ismath=False)[0]
+
+    glyphs = _GLYPH_WIDTHS.setdefault((hash(prop), renderer.dpi), {})
+    for char in set(text.replace("\n", "")) | {" "}:
+        if char not in glyphs:
+            glyphs[char] = measure("x x") - measure("xx") if char == " " else measure(char)
+    widths = {word: sum(glyphs[c] for c in word) for word in set(text.split())}
+    return widths, glyphs[" "]
 
 
 def _greedy_wrap(text: str, widths: dict[str, float], space: float, max_px: float) -> list[str]:
@@ -119,7 +126,7 @@ class HouseLayout(ConstrainedLayoutEngine):
         width_in, height_in = fig.get_size_inches()
         margin_x = MARGIN_IN / width_in
         margin_y = MARGIN_IN / height_in
-        max_px = fig_w_px * (1 - 2 * margin_x)
+        max_px = fig_w_px * (1 - 2 * margin_x) * (1 - WRAP_SLACK)
 
         def frac(px: float) -> float:
             return px / fig_h_px
@@ -176,7 +183,9 @@ class HouseLayout(ConstrainedLayoutEngine):
     def _layout(self, fig: Figure) -> Any:
         # A renderer of the figure's own size and resolution to measure text with (the canvas's
         # may be another format's while an SVG is saved).
-        renderer = RendererAgg(int(fig.bbox.width), int(fig.bbox.height), fig.dpi)
+        canvas = fig.canvas
+        renderer = (canvas.get_renderer() if isinstance(canvas, FigureCanvasAgg)
+                    else RendererAgg(int(fig.bbox.width), int(fig.bbox.height), fig.dpi))
         bottom, top = self._place(fig, renderer)
         if top - bottom < 0.2:
             raise ValueError(
@@ -185,10 +194,10 @@ class HouseLayout(ConstrainedLayoutEngine):
             )
         self.set(rect=(0.0, bottom, 1.0, top - bottom))
         # Constrained layout starts from the axes' current positions, and tick labels (hence
-        # the space they need) depend on axes size, so one pass from wherever the last draw left
-        # things is history-dependent. Start every draw from the gridspec positions and make a
-        # fixed number of passes: the result depends only on what is in the figure, which makes
-        # a figure saved twice, or re-created in a new run, come out byte-identical.
+        # the space they need) depend on axes size, so a pass from wherever the last draw left
+        # things is history-dependent. Start from the gridspec positions and make a fixed number
+        # of passes (one is enough for these charts): the result depends only on what is in the
+        # figure, so a figure saved twice, or re-created in a new run, comes out byte-identical.
         for ax in fig.axes:
             spec = ax.get_subplotspec()
             if spec is not None:
@@ -198,6 +207,22 @@ class HouseLayout(ConstrainedLayoutEngine):
         for _ in range(LAYOUT_PASSES):
             result = super().execute(fig)
         return result
+
+
+def finalize(fig: Figure) -> None:
+    """Lay the figure out now, once, and keep that layout for every later draw.
+
+    Run before saving: without a layout engine left on the figure, ``savefig`` draws once instead
+    of drawing a layout pass first, for each format. Figures made elsewhere are left alone.
+    """
+    engine = fig.get_layout_engine()
+    if isinstance(engine, HouseLayout):
+        engine.execute(fig)
+        fig.house_frame = engine  # type: ignore[attr-defined]  # the texts stay reachable
+        # None (not 'none', which leaves a placeholder engine that still costs a layout draw),
+        # read with the rcParams that would otherwise turn constrained layout back on.
+        with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+            fig.set_layout_engine(None)
 
 
 def figure_text(fig: Figure, text: str, **kwargs: Any) -> Text:

@@ -30,6 +30,17 @@ FAILED_MARK = ".lva-failed"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+@dataclass(frozen=True)
+class WorkerSettings:
+    """How a run's kernels start, the per-cell time limit, and whether charts are saved as SVG too."""
+
+    engine: str
+    zygote_socket: str | None
+    socket_dir: str
+    timeout: int | None
+    svg: bool = False
+
+
 @dataclass
 class Job:
     """One notebook run (picklable: it crosses into a worker process)."""
@@ -43,6 +54,7 @@ class Job:
     label: str = ""  # the parameter set, for messages
     failed_dir: str | None = None
     check_only: bool = False
+    settings: WorkerSettings | None = None
 
 
 @dataclass
@@ -57,35 +69,22 @@ class JobResult:
     changed: bool = False
 
 
-@dataclass(frozen=True)
-class WorkerSettings:
-    """What every job of a run shares: how kernels start, the per-cell time limit, SVG or not."""
-
-    engine: str
-    zygote_socket: str | None
-    socket_dir: str
-    timeout: int | None
-    svg: bool = False
-    runner_pid: int | None = None  # workers end when the runner does, even if it is killed
-
-
-_SETTINGS: list[WorkerSettings] = []  # set once per worker process by init_worker
-
-
-def init_worker(settings: WorkerSettings) -> None:
-    """Worker start-up: Ctrl-C is the parent's to handle; die with the parent; remember settings."""
+def init_worker(runner_pid: int) -> None:
+    """Worker start-up: Ctrl-C is the runner's to handle, and the worker ends when the runner does."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if hasattr(signal, "SIGKILL"):
         processes.set_parent_death_signal(signal.SIGKILL)
-    if settings.runner_pid is not None and settings.runner_pid != os.getppid():
-        processes.exit_with(settings.runner_pid)
+    if runner_pid != os.getppid():
+        processes.exit_with(runner_pid)  # forked from multiprocessing's forkserver, not the runner
     os.environ.update(processes.SINGLE_THREADED)  # kernels compute alike, whichever engine starts them
-    if settings.svg:
-        os.environ["ANALYSIS_FIGURE_FORMATS"] = "png,svg"
-    _SETTINGS[:] = [settings]
+
+
+def ready() -> int:
+    """A job that does nothing: submitted once per worker so that workers start early."""
+    return os.getpid()
 
 
 def notebook_title(nb: Any, fallback: str) -> str:
@@ -142,7 +141,12 @@ def execute(job: Job, output_path: Path | None) -> Any:
 
     from analysis.runner.kernels import engine_options
 
-    settings = _SETTINGS[0]
+    settings = job.settings
+    assert settings is not None, "a job needs the run's settings"
+    if settings.svg:
+        os.environ["ANALYSIS_FIGURE_FORMATS"] = "png,svg"
+    else:
+        os.environ.pop("ANALYSIS_FIGURE_FORMATS", None)
     options = engine_options(settings.engine, socket_dir=settings.socket_dir, zygote_socket=settings.zygote_socket)
     parameters = {**job.parameters, OUTPUT_DIR_PARAMETER: OUTPUT_DIR_VALUE} if job.mode == "report" else None
     return papermill.execute_notebook(

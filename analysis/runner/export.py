@@ -49,9 +49,18 @@ def warm() -> None:
 
 
 def notebook_css() -> str:
-    """JupyterLab's stylesheet (light theme) as used by nbconvert's ``lab`` template."""
-    env = exporters()["full"].environment
-    return "\n".join(env.loader.get_source(env, name)[0] for name in ("static/index.css", "static/theme-light.css"))
+    """JupyterLab's stylesheet (light theme) as nbconvert's ``lab`` template ships it.
+
+    Read from the template folder on Jupyter's data path (the first that has it, as nbconvert's
+    own template loader finds it), without importing nbconvert.
+    """
+    from jupyter_core.paths import jupyter_path
+
+    for base in jupyter_path("nbconvert", "templates"):
+        static = Path(base) / "lab" / "static"
+        if (static / "index.css").is_file():
+            return "\n".join((static / name).read_text(encoding="utf-8") for name in ("index.css", "theme-light.css"))
+    raise FileNotFoundError("nbconvert's lab template (lab/static/index.css) is not on Jupyter's data path")
 
 
 def link_saved_figures(nb: Any, report_dir: Path) -> None:

@@ -231,6 +231,9 @@ def _worker_context() -> Any:
     if sys.platform.startswith("linux"):
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["analysis.runner.warm"])
+        from multiprocessing import forkserver as mp_forkserver
+
+        mp_forkserver.ensure_running()  # starts warming up now
         return context
     return multiprocessing.get_context("spawn")
 
@@ -249,21 +252,26 @@ class Outcome:
 
 
 class Engine:
-    """The zygote (fork engine) and the worker pool of one run; closed on every way out."""
+    """The zygote (fork engine) and the worker pool of one run; closed on every way out.
+
+    The zygote's preloading, the forkserver's warm-up and the workers' start overlap: the
+    workers are asked for at once, and only then does the runner wait for the zygote.
+    """
 
     def __init__(self, engine: str, notebooks: Sequence[Path], jobs: int, timeout: int | None, *, svg: bool = False,
                  warn: Any = print) -> None:
+        from analysis.runner.execute import init_worker, ready
+
         self.zygote = None
         self.socket_dir = tempfile.mkdtemp(prefix="lva-w-")  # short: ipc socket paths are limited
         if engine == "fork":
             from analysis.runner import forkserver
 
             self.zygote = forkserver.Zygote(imported_modules(notebooks))
-        context = _worker_context()
-        if context.get_start_method() == "forkserver":
-            from multiprocessing import forkserver as mp_forkserver
-
-            mp_forkserver.ensure_running()  # warms up while the zygote preloads
+        self.executor = concurrent.futures.ProcessPoolExecutor(
+            max_workers=jobs, mp_context=_worker_context(), initializer=init_worker, initargs=(os.getpid(),)
+        )
+        starting = [self.executor.submit(ready) for _ in range(jobs)]
         if self.zygote is not None:
             from analysis.runner.forkserver import ZygoteError
 
@@ -273,14 +281,15 @@ class Engine:
                 warn(f"warning: forked kernels unavailable ({exc}); using normally started kernels")
                 self.zygote.close()
                 self.zygote, engine = None, "spawn"
-        self.engine = engine
-        settings = WorkerSettings(engine=engine, zygote_socket=self.zygote.socket_path if self.zygote else None,
-                                  socket_dir=self.socket_dir, timeout=timeout, svg=svg, runner_pid=os.getpid())
-        from analysis.runner.execute import init_worker
+        concurrent.futures.wait(starting)
+        self.settings = WorkerSettings(engine=engine, zygote_socket=self.zygote.socket_path if self.zygote else None,
+                                       socket_dir=self.socket_dir, timeout=timeout, svg=svg)
 
-        self.executor = concurrent.futures.ProcessPoolExecutor(
-            max_workers=jobs, mp_context=context, initializer=init_worker, initargs=(settings,)
-        )
+    def submit(self, job: Job) -> concurrent.futures.Future[JobResult]:
+        from analysis.runner.execute import run_job
+
+        job.settings = self.settings
+        return self.executor.submit(run_job, job)
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -316,8 +325,6 @@ def run_reports(
     series_dir: Path | None = None,
 ) -> Outcome:
     """Execute every notebook for every parameter set; publish each complete report atomically."""
-    from analysis.runner.execute import run_job
-
     started = time.perf_counter()
     if not notebooks:
         raise ReportError("no notebooks to run")
@@ -336,13 +343,14 @@ def run_reports(
     try:
         from analysis.runner.export import notebook_css
 
+        css = notebook_css()
         for si, final in enumerate(finals):
             final.parent.mkdir(parents=True, exist_ok=True)
             folders.clean_leftovers(final, is_ours=is_report)
             staging, lock = folders.staging_for(final)
             stagings[si] = (staging, lock)
             (staging / "assets").mkdir()
-            (staging / "assets" / "notebook.css").write_text(notebook_css(), encoding="utf-8")
+            (staging / "assets" / "notebook.css").write_text(css, encoding="utf-8")
             reset_failed_dir(final.parent / f".{final.name}.failed")
             bars.write(f"report [{param_sets[si].label}] -> {display_path(final)}/")
         pool = Engine(engine or default_engine(), notebooks, jobs, timeout, svg=svg, warn=bars.write)
@@ -352,7 +360,7 @@ def run_reports(
             for nb in notebooks:
                 job = Job(index=si, notebook=str(nb), stem=nb.stem, mode="report", cwd=str(staging),
                           parameters=ps.as_dict(), label=ps.label, failed_dir=str(finals[si].parent / f".{finals[si].name}.failed"))
-                pending[pool.executor.submit(run_job, job)] = job
+                pending[pool.submit(job)] = job
         per_set: dict[int, list[JobResult]] = {i: [] for i in range(len(param_sets))}
         failed: set[int] = set()
         while pending:
@@ -425,8 +433,6 @@ def rerun_notebooks(
     progress: bool = True,
 ) -> Outcome:
     """Re-execute notebooks in place with their defaults; write only those whose bytes changed."""
-    from analysis.runner.execute import run_job
-
     started = time.perf_counter()
     outcome = Outcome()
     jobs = max(1, min(int(jobs or default_jobs()), len(notebooks) or 1))
@@ -435,8 +441,8 @@ def rerun_notebooks(
     try:
         pool = Engine(engine, notebooks, jobs, timeout, warn=bars.write)
         futures = {
-            pool.executor.submit(run_job, Job(index=i, notebook=str(Path(p).resolve()), stem=Path(p).stem, mode="inplace",
-                                              cwd=str(Path(p).resolve().parent), check_only=check)): Path(p)
+            pool.submit(Job(index=i, notebook=str(Path(p).resolve()), stem=Path(p).stem, mode="inplace",
+                            cwd=str(Path(p).resolve().parent), check_only=check)): Path(p)
             for i, p in enumerate(notebooks)
         }
         for future in concurrent.futures.as_completed(futures):
