@@ -1,9 +1,11 @@
-"""Repository-wide pytest wiring for validating the notebooks with nbval (and nothing else).
+"""Repository-wide pytest wiring: nbval for the notebooks, and how tests share the parallel workers.
 
-* Plain ``pytest`` validates ``notebooks/[0-9][0-9]_*.ipynb`` with nbval in *strict* mode (every
-  output compared, as ``--nbval`` does, never ``--nbval-lax``) once ``notebooks`` is in
-  ``testpaths``; only those notebooks, not the fixtures under tests/fixtures/. An explicit
-  ``pytest --nbval notebooks/`` works the same way.
+* ``pytest notebooks/`` validates ``notebooks/[0-9][0-9]_*.ipynb`` with nbval in *strict* mode
+  (every output compared, as ``--nbval`` does, never ``--nbval-lax``); only those notebooks, not
+  the fixtures under tests/fixtures/. Plain ``pytest`` runs it for each notebook through
+  ``tests/test_notebooks.py`` (a subprocess each, since nbval needs one kernel per notebook).
+* The suite runs on parallel workers (pytest-xdist); :func:`scheduling_group` decides what must share a
+  worker: a module's tests (its fixtures are built once), the tests of the session's real reports.
 * The sanitising rules live in one file, ``tests/nbval_sanitize.cfg`` (used unless
   ``--nbval-sanitize-with`` names another); it explains why it holds no rules.
 * When a notebook fails, the re-executed notebook (nbval's outputs in place of the stored ones)
@@ -54,6 +56,43 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 
         return IPyNbFile.from_parent(parent, path=file_path)
     return None
+
+
+# --- test distribution: what must share a worker ---------------------------------------------
+
+#: Modules whose tests share a session fixture, so they must run on one worker (the real reports).
+SHARED_GROUPS = {"test_real_report.py": "real_reports", "test_browser.py": "real_reports"}
+#: Modules of independent, slow tests, spread one test at a time.
+SPREAD = {"test_notebooks.py"}
+
+
+def scheduling_group(nodeid: str) -> str:
+    """The unit the parallel suite schedules together: by default a test module (so a module's
+    fixtures are built once), a named group for modules sharing a session fixture, or the test
+    itself for independent slow tests."""
+    module = nodeid.split("::", 1)[0]
+    name = module.rsplit("/", 1)[-1]
+    if name in SPREAD:
+        return nodeid
+    return SHARED_GROUPS.get(name, module)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Schedule tests to workers by :func:`scheduling_group` (xdist's scope scheduling, own scopes)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return scheduling_group(nodeid)
+
+    return GroupScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A notebook validated directly (``pytest notebooks/``) is slow."""
+    for item in items:
+        if type(item).__name__ == "IPyNbCell":
+            item.add_marker(pytest.mark.slow)
 
 
 # --- keep the re-executed notebook of a failing nbval run ---------------------------------------

@@ -17,7 +17,6 @@ import re
 import tokenize
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from analysis.stories import claims, homicide, params, tables, workforce, youth
@@ -226,6 +225,7 @@ def test_claims_file_errors_are_clear(tmp_path):
 
 
 @pytest.mark.parametrize("area", ["London", "Hackney", "Lambeth", "Sutton"])
+@pytest.mark.slow
 def test_sentences_for_every_year(area):
     for year in params.available_years(area):
         p = params.validate_parameters(year, area)
@@ -239,9 +239,16 @@ def test_sentences_for_every_year(area):
 
 
 def test_series_breakdown_fills_zero_categories():
+    """Every category is a column and every year with open data a row, zeros included: the file
+    omits zero rows (Sutton had no shooting victims in most years)."""
+    from analysis.data import schemas
+
     wide = series.breakdown("Sutton", "method")
-    assert list(wide.columns) == list(pd.Index(wide.columns))
-    assert (wide >= 0).all().all() and wide.index.min() == 2003
+    assert list(wide.columns) == list(schemas.METHODS)
+    monthly_years = sorted(series.monthly("Sutton")["year"].unique())
+    assert list(wide.index) == monthly_years and wide.index.min() == 2003
+    assert (wide >= 0).all().all() and (wide["Shooting"] == 0).sum() > len(wide) // 2
+    assert int(wide.loc[2003].sum()) == int(series.homicide_annual("Sutton").loc[2003, "victims"])
 
 
 # --- notebooks stay thin -------------------------------------------------------------------

@@ -256,6 +256,7 @@ def test_unknown_worker_type_through_the_cli(
 # --- not errors: Windows line endings and a UTF-8 BOM give the same series ---
 
 
+@pytest.mark.slow
 def test_windows_line_endings_and_bom_give_the_same_series(victims_text: str, raw_tree: Callable[..., Path]) -> None:
     data = b"\xef\xbb\xbf" + victims_text.replace("\n", "\r\n").encode("utf-8")
     assert data.count(b"\r\n") >= 2936

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from conftest import serve_folder
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

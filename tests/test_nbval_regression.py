@@ -20,6 +20,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+pytestmark = pytest.mark.slow  # runs nbval on a notebook
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "notebooks" / "01_fixture_trend.ipynb"
 

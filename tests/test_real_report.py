@@ -18,6 +18,8 @@ from analysis.runner.report import find_notebooks
 
 from conftest import REAL_REPORT_SAMPLE
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks
+
 STEMS = [p.stem for p in find_notebooks()]
 
 

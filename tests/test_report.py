@@ -186,6 +186,7 @@ def built(tmp_path_factory):
     return base, out, proc
 
 
+@pytest.mark.slow
 def test_report_writes_every_output_per_parameter_set(built):
     base, out, proc = built
     for year in ("2020", "2025"):
@@ -202,12 +203,14 @@ def test_report_writes_every_output_per_parameter_set(built):
     assert leftovers(out / "London") == []
 
 
+@pytest.mark.slow
 def test_progress_is_reported_on_stderr(built):
     _, _, proc = built
     assert "notebooks" in proc.stderr and "reports" in proc.stderr  # the two tqdm bars
     assert "4/4" in proc.stderr and "2/2" in proc.stderr
 
 
+@pytest.mark.slow
 def test_narrative_page_hides_code_and_full_page_shows_it(built):
     _, out, _ = built
     folder = out / "London" / "2025"
@@ -221,6 +224,7 @@ def test_narrative_page_hides_code_and_full_page_shows_it(built):
         assert "cdnjs" not in page and "require.js" not in page  # works offline
 
 
+@pytest.mark.slow
 def test_every_chart_carries_its_finding_as_alt_text(built):
     _, out, _ = built
     folder = out / "London" / "2025"
@@ -233,6 +237,7 @@ def test_every_chart_carries_its_finding_as_alt_text(built):
             assert [img["src"] for img in images] == [fig["png"] for fig in findings["figures"]]  # the saved files
 
 
+@pytest.mark.slow
 def test_executed_notebook_names_no_temporary_path(built):
     base, out, _ = built
     path = out / "London" / "2020" / "01_fixture_trend.ipynb"
@@ -247,6 +252,7 @@ def test_executed_notebook_names_no_temporary_path(built):
     assert nb.metadata.papermill == {"parameters": {"year": 2020, "area": "London", "base_year": None, "output_dir": "."}}
 
 
+@pytest.mark.slow
 def test_index_links_headlines_and_thumbnails(built):
     _, out, _ = built
     folder = out / "London" / "2025"
@@ -264,6 +270,7 @@ def test_index_links_headlines_and_thumbnails(built):
     assert "claims.csv" in parsed.links
 
 
+@pytest.mark.slow
 def test_run_json_records_parameters_sources_and_versions_without_timestamps(built):
     _, out, _ = built
     text = (out / "London" / "2020" / "run.json").read_text()
@@ -275,6 +282,7 @@ def test_run_json_records_parameters_sources_and_versions_without_timestamps(bui
     assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d|\d\d:\d\d:\d\d", text)
 
 
+@pytest.mark.slow
 def test_rerunning_gives_a_byte_identical_report(built, tmp_path: Path):
     _, out, _ = built
     again = tmp_path / "again"
@@ -291,6 +299,7 @@ def test_rerunning_gives_a_byte_identical_report(built, tmp_path: Path):
     assert records[0] == records[1]
 
 
+@pytest.mark.slow
 def test_a_failing_or_killed_run_leaves_the_previous_report_untouched(built, tmp_path: Path):
     _, out, _ = built
     reports = tmp_path / "reports"
@@ -378,6 +387,7 @@ def test_parameters_are_validated_against_the_data(tmp_path: Path, capsys):
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_notebooks_command_is_deterministic(tmp_path: Path):
     folder = tmp_path / "nbs"
     shutil.copytree(FIXTURES, folder)
@@ -398,6 +408,7 @@ print("stdout", sys.argv[1:] == [] or sys.argv[1] == "-f")"""
 
 
 @pytest.mark.skipif(not forkserver.supported(), reason="forked kernels need Linux")
+@pytest.mark.slow
 def test_forked_kernels_give_the_same_outputs_as_normal_kernels(tmp_path: Path):
     """The zygote's kernels must be indistinguishable from ipykernel_launcher's (pyplot inline too)."""
     sources = [FIXTURES / "01_fixture_trend.ipynb"]

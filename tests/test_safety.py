@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import functools
 import http.server
 import io
 import os
@@ -26,12 +25,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
-import pandas as pd
 import pytest
 import yaml
 
@@ -297,6 +295,7 @@ def test_implausible_population_jump_is_refused(mye24_text, raw_tree, series_out
     assert snapshot(out) == files
 
 
+@pytest.mark.slow
 def test_unreadable_new_victims_release_is_refused_by_build_and_check(raw_tree, series_out, capsys) -> None:
     raw = raw_tree({"homicide/Homicide Victims 2003 - Jun 2025.csv": "Count of Victims,Borough\n1,Hackney\n".encode("utf-16")})
     out, files = series_out
@@ -337,6 +336,7 @@ def built(shared_raw_dir: Path) -> build_module.BuildResult:
     return build_module.build_series(shared_raw_dir)
 
 
+@pytest.mark.slow
 def test_a_build_failing_part_way_through_writing_leaves_the_series_set_byte_identical(built, tmp_path, monkeypatch) -> None:
     out = tmp_path / "series"
     build_module.write_series(built, out)
@@ -359,6 +359,7 @@ def test_a_build_failing_part_way_through_writing_leaves_the_series_set_byte_ide
     assert sorted(p.name for p in tmp_path.iterdir()) == ["series"]  # no staging folder left
 
 
+@pytest.mark.slow
 def test_data_build_refuses_an_out_dir_holding_other_files(built, tmp_path) -> None:
     documents = tmp_path / "Documents"
     documents.mkdir()
