@@ -7,6 +7,7 @@ under a ``.csv`` name, an empty file, a repeated header row or a missing column 
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 from collections.abc import Iterable
@@ -63,17 +64,44 @@ def read_csv_text(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def read_csv(path: Path) -> pd.DataFrame:
+def _check_row_lengths(path: Path, text: str) -> None:
+    """DataError naming the first row whose number of fields differs from the header's (blank lines skipped)."""
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        header = next(reader, [])
+        rows = [(reader.line_num, fields) for fields in reader]
+    except csv.Error as exc:
+        raise DataError(path, f"is not a well-formed CSV ({exc})", row=reader.line_num) from None
+    for line, fields in rows:
+        if not fields or len(fields) == len(header):
+            continue
+        if len(fields) < len(header):
+            raise DataError(
+                path,
+                f"has {len(fields)} fields where the header has {len(header)}: the row is cut short (truncated file?)",
+                row=line,
+                column=header[len(fields)].strip(),
+            )
+        raise DataError(path, f"has {len(fields)} fields where the header has {len(header)}", row=line)
+
+
+def read_csv(path: Path, *, whole_rows: bool = False, numbers: bool = False) -> pd.DataFrame:
     """Read a CSV into a frame of strings (no type guessing), header names stripped of spaces.
 
     Returns a DataFrame whose index is the 1-based line number in the file (header = line 1),
     so errors can name the row a person would find in a text editor.
-    Raises DataError for an empty file, a header only, or a row that repeats the header.
+    Raises DataError for an empty file, a header only, or a row that repeats the header; with
+    ``whole_rows``, also for a row with fewer or more fields than the header (a truncated file:
+    pandas would otherwise read the missing fields as empty text). With ``numbers``, a column
+    whose every cell is a plain number is read as numbers (fast for wide tables of counts); every
+    other column stays text, and no text is ever read as missing.
     """
     text = read_csv_text(path)
+    if whole_rows:
+        _check_row_lengths(path, text)
     try:
         frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+            io.StringIO(text), dtype=None if numbers else str, keep_default_na=False, skipinitialspace=True
         )
     except pd.errors.ParserError as exc:
         raise DataError(path, f"is not a well-formed CSV ({exc})") from exc
@@ -84,7 +112,7 @@ def read_csv(path: Path) -> pd.DataFrame:
     if frame.empty:
         raise DataError(path, "has a header but no data rows")
     header = list(frame.columns)
-    candidates = frame[frame.iloc[:, 0].str.strip() == header[0]]
+    candidates = frame[frame.iloc[:, 0].astype(str).str.strip() == header[0]]
     repeats = candidates.apply(lambda row: [str(v).strip() for v in row] == header, axis=1)
     if len(candidates) and repeats.any():
         raise DataError(path, "repeats the header row (files concatenated?)", row=int(repeats.idxmax()))
@@ -169,3 +197,26 @@ def numeric_column(frame: pd.DataFrame, column: str, path: Path, *, allow_missin
         row = int(missing.idxmax())
         raise DataError(path, "missing value where a number is required", row=row, column=column)
     return numbers
+
+
+def numeric_block(frame: pd.DataFrame, columns: Iterable[str], path: Path) -> pd.DataFrame:
+    """Convert many text columns to floats at once, with the errors of :func:`numeric_column`.
+
+    Returns a frame of floats with the same index and the given columns. Columns already read as
+    numbers (``read_csv(..., numbers=True)``) are taken as they are; plain numbers in text take a
+    fast path (one conversion per column); a column where that fails goes through
+    ``numeric_column``, which strips spaces and thousands separators and names the first bad row.
+    """
+    columns = list(columns)
+    block = frame[columns]
+    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in block.dtypes):
+        return block.astype(float)
+    converted = {}
+    for column in columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            converted[column] = values.astype(float)
+            continue
+        quick = pd.to_numeric(values.astype(str), errors="coerce")
+        converted[column] = numeric_column(frame, column, path) if quick.isna().any() else quick.astype(float)
+    return pd.DataFrame(converted, index=frame.index)
