@@ -3,7 +3,8 @@
 Schemas (``analysis.data.schemas``) check each value on its own; these check what only makes sense
 across rows: a victims release with a month in its span where London recorded nobody (a gap, or a
 stray row stretching the span), a date after the build, a population part larger than its total,
-a year missing for an area, an implausible jump in a population. Each failure is one DataError
+a year missing for an area, an implausible jump in a population, a recorded-crime month column
+after the build or with no offence at all, an ONS rate period ending after the build. Each failure is one DataError
 line naming the file and, where the file has one, the row.
 """
 
@@ -124,3 +125,42 @@ def check_population_years(population: pd.DataFrame) -> None:
                 f"{MAX_POPULATION_CHANGE_PCT:g}% a year that is plausible",
                 row=int(row["source_row"]) if pd.notna(row.get("source_row")) else None,
             )
+
+
+def check_crime_release(path: Path, frame: pd.DataFrame, first: int, last: int, today: dt.date) -> None:
+    """A recorded-crime release (canonical non-zero cells; months as ``year * 12 + month - 1``) must be plausible.
+
+    * No month column is after ``today`` (the month the build runs in is allowed).
+    * Every month column has at least one offence somewhere in London: the Met records tens of
+      thousands a month, so an all-zero column is a damaged or mislabelled file.
+    """
+    now = today.year * 12 + today.month - 1
+    if last > now:
+        month = max(first, now + 1)
+        raise DataError(
+            path,
+            f"has a column for {month_name(month // 12, month % 12 + 1)}, after the build date ({today.isoformat()})",
+            row=1,
+            column=f"{month // 12}{month % 12 + 1:02d}",
+        )
+    present = set((frame["year"] * 12 + frame["month"] - 1).unique().tolist())
+    for month in range(first, last + 1):
+        if month not in present:
+            raise DataError(
+                path,
+                f"records no offence at all in London in {month_name(month // 12, month % 12 + 1)}: an empty month column",
+                row=1,
+                column=f"{month // 12}{month % 12 + 1:02d}",
+            )
+
+
+def check_rate_periods(path: Path, frame: pd.DataFrame, today: dt.date) -> None:
+    """No ONS rate period (canonical frame indexed by source line) ends after ``today``."""
+    late = frame["period_end"] > today.isoformat()
+    if late.any():
+        row = late.idxmax()
+        raise DataError(
+            path,
+            f"has a period ending {frame.at[row, 'period_end']}, after the build date ({today.isoformat()})",
+            row=int(row),
+        )

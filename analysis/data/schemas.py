@@ -109,6 +109,37 @@ ARRESTS = pa.DataFrameSchema(
     name="Home Office arrests, Met (canonical)",
 )
 
+RECORDED_CRIME = pa.DataFrameSchema(
+    {
+        "release": pa.Column(str),
+        "group": pa.Column(str),
+        "subgroup": pa.Column(str),
+        "area": pa.Column(str),
+        "area_code": pa.Column(str),
+        "year": _year,
+        "month": pa.Column(int, pa.Check.in_range(1, 12)),
+        "offences": pa.Column("int64", pa.Check.ge(1)),
+    },
+    strict=True,
+    name="MPS recorded crime (canonical, non-zero cells)",
+)
+
+ONS_RATES = pa.DataFrameSchema(
+    {
+        "period_start": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}-\d{2}$")),
+        "period_end": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}-\d{2}$")),
+        "area_code": pa.Column(str, pa.Check.str_matches(r"^[EWSNK]\d{8}$")),
+        "area": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "geography": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "rate_per_million": pa.Column(float, pa.Check.ge(0), nullable=True),
+        "status": pa.Column(str),
+        "vintage": pa.Column(str, pa.Check.str_length(min_value=1)),
+    },
+    strict=True,
+    unique=["vintage", "area_code", "period_start", "period_end"],
+    name="ONS homicide offences per million (canonical)",
+)
+
 PUBLISHED = pa.DataFrameSchema(
     {
         "id": pa.Column(str, pa.Check.str_matches(r"^[a-z0-9_]+$"), unique=True),
