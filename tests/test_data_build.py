@@ -112,7 +112,7 @@ def build_log() -> dict:
 def _annual(series: dict[str, pd.DataFrame]) -> pd.DataFrame:
     annual = series["homicide_annual.csv"].copy()
     annual["year"] = annual["year"].astype(int)
-    annual["victims"] = annual["victims"].astype(int)
+    annual["victims"] = pd.to_numeric(annual["victims"]).astype("Int64")  # empty where only offences cover the year
     return annual
 
 
@@ -161,9 +161,9 @@ def test_london_2024_is_the_published_whole_year_figure(series: dict[str, pd.Dat
     # Jan-Mar 2024 only, so precedence rule 2 (analysis/build.py) uses the published figure.
     row = _london(series, 2024)
     assert row["victims"] == 109
-    assert row["months_covered"] == "12"
-    assert row["source"] == "published"
-    assert row["release"] == "homicide_2024_total"
+    assert row["victims_months"] == "12"
+    assert row["victims_source"] == "published"
+    assert row["victims_release"] == "homicide_2024_total"
 
 
 def test_borough_2024_rows_cover_three_months(series: dict[str, pd.DataFrame]) -> None:
@@ -171,8 +171,8 @@ def test_borough_2024_rows_cover_three_months(series: dict[str, pd.DataFrame]) -
     annual = _annual(series)
     boroughs_2024 = annual[(annual["year"] == 2024) & (annual["area_code"] != LONDON)]
     assert len(boroughs_2024) == 32
-    assert set(boroughs_2024["months_covered"]) == {"3"}
-    assert set(boroughs_2024["source"]) == {"open data"}
+    assert set(boroughs_2024["victims_months"]) == {"3"}
+    assert set(boroughs_2024["victims_source"]) == {"open data"}
 
 
 def test_every_borough_year_row_exists(series: dict[str, pd.DataFrame]) -> None:
@@ -187,15 +187,20 @@ def test_every_borough_year_row_exists(series: dict[str, pd.DataFrame]) -> None:
         assert present == met_boroughs, f"borough rows missing or extra in {year}"
     boroughs = annual[annual["area_code"] != LONDON]
     assert (boroughs["victims"] == 0).any(), "zero borough-years should be present as rows"
-    # 2025 has a published London total only (section B1) and no borough rows.
-    assert set(annual.loc[annual["year"] == 2025, "area_code"]) == {LONDON}
+    # 2025 has a published London total only (section B1): borough rows exist for the recorded offences
+    # (recorded_crime/SOURCES.md: April 2010 to June 2026) but their victims columns are empty.
+    for year in (2025, 2026):
+        rows = annual[(annual["year"] == year) & (annual["area_code"] != LONDON)]
+        assert set(rows["area_code"]) == met_boroughs, year
+        assert rows["victims"].isna().all() and (rows[["victims_months", "victims_source", "victims_release"]] == "").all().all()
+        assert (rows["offences"] != "").all() and set(rows["offences_months"]) == {"12" if year == 2025 else "6"}
 
 
 def test_unmapped_victims_count_in_london_and_in_no_borough(series: dict[str, pd.DataFrame], build_log: dict) -> None:
     # homicide/SOURCES.md, file 1: Borough includes 'Unmapped' (64 rows, 2010 to 2024). They count in the London
     # total and in no borough: London = sum of boroughs + no-borough victims, year by year.
     annual = _annual(series)
-    open_data = annual[annual["source"] == "open data"]
+    open_data = annual[annual["victims_source"] == "open data"]
     london = open_data[open_data["area_code"] == LONDON].set_index("year")["victims"]
     boroughs = open_data[open_data["area_code"] != LONDON].groupby("year")["victims"].sum()
     gap = (london - boroughs.reindex(london.index)).astype(int)
@@ -246,7 +251,7 @@ def test_revisions_2020_older_and_newer_release(series: dict[str, pd.DataFrame])
     assert y2020[VICTIMS_MAIN] == "133"
     # The annual series takes the newer release (precedence rule 1).
     assert _london(series, 2020)["victims"] == 133
-    assert _london(series, 2020)["release"] == MAIN_LABEL
+    assert _london(series, 2020)["victims_release"] == MAIN_LABEL
 
 
 def test_borough_population_totals_1997_2000_empty_with_note(series: dict[str, pd.DataFrame]) -> None:
@@ -345,20 +350,22 @@ def test_new_release_is_picked_up(with_new_release, series: dict[str, pd.DataFra
 def test_newest_release_wins_for_every_year_it_covers(with_new_release) -> None:
     annual = with_new_release.frames["homicide_annual.csv"]
     london = annual[annual["area_code"] == LONDON].set_index("year")
-    open_years = london[london["source"] == "open data"]
+    open_years = london[london["victims_source"] == "open data"]
     assert set(open_years.index) == set(range(2003, 2025))
-    assert set(open_years["release"]) == {NEW_LABEL}
+    assert set(open_years["victims_release"]) == {NEW_LABEL}
     # The revision in the new release wins: 2020 = 133 (file 1) + 1 synthetic.
     assert london.at[2020, "victims"] == 134
     # 2024 is now a complete year of open data, which outranks the published 109 (rule 1 before rule 2).
     assert london.at[2024, "victims"] == 24 + 9  # file 1: 24 victims in Jan-Mar 2024 (SOURCES.md, section C)
-    assert london.at[2024, "months_covered"] == 12
+    assert london.at[2024, "victims_months"] == 12
     # 2025 is partial (Jan-Jun), so the published whole-year figure (97, section B1) is used (rule 2).
-    assert london.at[2025, "source"] == "published"
+    assert london.at[2025, "victims_source"] == "published"
     assert london.at[2025, "victims"] == 97
     boroughs_2025 = annual[(annual["year"] == 2025) & (annual["area_code"] != LONDON)]
-    assert len(boroughs_2025) == 32 and set(boroughs_2025["months_covered"]) == {6}
-    assert set(annual.loc[annual["area_code"] != LONDON, "release"]) == {NEW_LABEL}
+    assert len(boroughs_2025) == 32 and set(boroughs_2025["victims_months"]) == {6}
+    assert set(annual.loc[annual["area_code"] != LONDON, "victims_release"]) - {""} == {NEW_LABEL}
+    # Recorded offences are unaffected by a victims release (recorded_crime/SOURCES.md: 2025 = 96 offences).
+    assert london.at[2025, "offences"] == 96
     decisions = {d["year"]: d["decision"] for d in with_new_release.log["homicide"]["published_precedence"]}
     assert decisions[2024] == "open data kept (complete year)"
     # Every release's annual totals stay in the revisions table.

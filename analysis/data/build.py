@@ -5,7 +5,8 @@ and returns them as frames; ``write_series(series, out_dir)`` writes them only a
 validated, replacing the old files in one step each, so a failure leaves earlier outputs as they
 were. Rebuilding from the same inputs gives byte-identical files.
 
-The homicide series and the precedence rules for annual totals are in ``derive_homicide``.
+The homicide series and the precedence rules for annual victims are in ``derive_homicide``; the
+recorded-crime series and the release rule in ``derive_crime`` (both stated in data/README.md).
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from analysis.core import folders
 from analysis.core.errors import DataError
 from analysis.core.paths import PUBLISHED_FIGURES, SERIES_DIR, SOURCES_MANIFEST
 from analysis.data import checks, schemas
+from analysis.data.derive_crime import annual_homicide_offences, derive_recorded_crime
 from analysis.data.derive_homicide import CITY_OF_LONDON, derive_homicide
 from analysis.data.manifest import SourceFile, load_manifest, sha256_of, source_files
 from analysis.data.parse_homicide import find_victim_releases
+from analysis.data.parse_ons_rates import RatesFile, parse_ons_rates
 from analysis.data.parse_population import (
     LONDON_CODE,
     LONDON_NAME,
@@ -33,6 +36,11 @@ from analysis.data.parse_population import (
     parse_nomis_local_authorities,
     parse_nomis_region,
     parse_ons_mye2,
+)
+from analysis.data.parse_recorded_crime import (
+    CrimeRelease,
+    find_crime_releases,
+    parse_recorded_crime,
 )
 from analysis.data.parse_workforce import parse_arrests, parse_workforce_table
 from analysis.data.published import read_published
@@ -43,6 +51,9 @@ SERIES_FILES = (
     "homicide_breakdowns.csv",
     "homicide_monthly.csv",
     "homicide_revisions.csv",
+    "homicide_rates_ons.csv",
+    "recorded_crime_monthly.csv",
+    "recorded_crime_revisions.csv",
     "population.csv",
     "met_workforce.csv",
     "met_arrests.csv",
@@ -56,6 +67,13 @@ class BuildResult:
 
     frames: dict[str, pd.DataFrame]
     log: dict[str, Any] = field(default_factory=dict)
+
+
+#: Why the JSON files beside the ONS rates are not read (recorded in the build log).
+ONS_JSON_IGNORED = (
+    "ONS metadata (JSON), not read: it can be stale (the 2026-02-11 file's metadata still describes "
+    "the periods to March 2024 and the data as at 6 December 2024); periods and units are read from the CSV"
+)
 
 
 def derive_workforce(official: pd.DataFrame, published: pd.DataFrame, official_label: str) -> pd.DataFrame:
@@ -100,6 +118,8 @@ PARSERS: dict[str, Callable[..., Any]] = {
     "ons_mye2": parse_ons_mye2,
     "home_office_workforce": parse_workforce_table,
     "home_office_arrests": parse_arrests,
+    "mps_recorded_crime": parse_recorded_crime,
+    "ons_homicide_rates": parse_ons_rates,
 }
 
 
@@ -128,6 +148,61 @@ def _ignored_files(raw_dir: Path, entries: list[SourceFile], used: set[Path], ex
     return ignored
 
 
+def _one_folder(by_parser: dict[str, list[SourceFile]], parser: str, manifest_path: Path) -> str:
+    folders_ = {e.folder for e in by_parser.get(parser, [])}
+    if len(folders_) != 1:
+        raise DataError(manifest_path, f"needs exactly one folder of files with parser: {parser}")
+    return folders_.pop()
+
+
+def _recorded_crime(raw_dir: Path, entries: list[SourceFile], folder: str, today: dt.date) -> tuple[list[CrimeRelease], dict[str, str]]:
+    """Every recorded-crime release in the folder (the listed ones and any other the header marks), checked."""
+    listed = [_require(entry.path(raw_dir), entry) for entry in entries]
+    releases, ignored = find_crime_releases(raw_dir / folder, required=listed)
+    for release in releases:
+        checks.check_crime_release(release.path, release.frame, release.first_period, release.last_period, today)
+    return releases, ignored
+
+
+def _ons_rates(raw_dir: Path, entries: list[SourceFile], today: dt.date) -> tuple[list[RatesFile], pd.DataFrame]:
+    """Every listed vintage of the ONS rates, and the homicide_rates_ons frame (all rows of every vintage)."""
+    files = []
+    for entry in entries:
+        path = _require(entry.path(raw_dir), entry)
+        rates = parse_ons_rates(path, vintage=entry.options.get("vintage"))
+        checks.check_rate_periods(path, rates.frame, today)
+        if any(f.vintage == rates.vintage for f in files):
+            raise DataError(path, f"has the vintage {rates.vintage} of another ONS rates file; each vintage must be given once")
+        files.append(rates)
+    frame = pd.concat([f.frame for f in files], ignore_index=True)
+    missing = frame["rate_per_million"].isna()
+    status = frame["status"].map(lambda s: f"ONS status '{s}'" if s else "")
+    frame["note"] = status.where(~missing, ("no value published; " + status).str.rstrip("; "))
+    frame = frame.sort_values(["vintage", "area_code", "period_start"]).reset_index(drop=True)
+    frame = frame[list(schemas.HOMICIDE_RATES_ONS.columns)]
+    return files, schemas.validate(frame, schemas.HOMICIDE_RATES_ONS, "homicide_rates_ons.csv")
+
+
+#: A rate that differs between two vintages by more than this share, for the same area and period,
+#: is listed in the build log (revisions are normal; a whole force moving at once is worth a look).
+RATE_REVISION_LISTED = 0.2
+
+
+def rate_vintage_changes(rates: pd.DataFrame) -> dict[str, str]:
+    """``{area (code): 'newer/older from x to y'}`` for areas whose rate for some period differs by more
+    than RATE_REVISION_LISTED between the newest and the previous vintage (ratios of the rates)."""
+    vintages = sorted(rates["vintage"].unique())
+    if len(vintages) < 2:
+        return {}
+    wide = rates.pivot_table(index=["area_code", "area", "period_start"], columns="vintage", values="rate_per_million")
+    ratio = (wide[vintages[-1]] / wide[vintages[-2]]).dropna()
+    changed = {}
+    for (code, area), values in ratio.groupby(level=["area_code", "area"]):
+        if (abs(values - 1) > RATE_REVISION_LISTED).any():
+            changed[f"{area} ({code})"] = f"{vintages[-1]}/{vintages[-2]} from {values.min():.2f} to {values.max():.2f}"
+    return changed
+
+
 def build_series(
     raw_dir: Path,
     *,
@@ -152,6 +227,11 @@ def build_series(
     by_parser: dict[str, list[SourceFile]] = {}
     for entry in entries:
         by_parser.setdefault(entry.parser, []).append(entry)
+
+    crime_folder = _one_folder(by_parser, "mps_recorded_crime", manifest_path)
+    rates_folder = _one_folder(by_parser, "ons_homicide_rates", manifest_path)
+    crime_releases, ignored_crime = _recorded_crime(raw_dir, by_parser["mps_recorded_crime"], crime_folder, today)
+    rate_files, rates = _ons_rates(raw_dir, by_parser["ons_homicide_rates"], today)
 
     newest_mye = by_parser["ons_mye2"][-1]
     boroughs = london_boroughs(_require(newest_mye.path(raw_dir), newest_mye))
@@ -184,15 +264,16 @@ def build_series(
     for column in ("population", "population_under_25", "population_13_19"):
         population[column] = population[column].round().astype("Int64")
 
-    homicide_folder = {e.folder for e in by_parser.get("mps_victims", [])}
-    if len(homicide_folder) != 1:
-        raise DataError(manifest_path, "needs exactly one folder of MPS victims files (parser: mps_victims)")
-    folder = raw_dir / homicide_folder.pop()
+    crime, crime_log = derive_recorded_crime(crime_releases)
+    met_borough_codes = sorted(c for c in boroughs if c != CITY_OF_LONDON)
+    offences = annual_homicide_offences(crime_releases, crime["recorded_crime_monthly.csv"], met_borough_codes)
+
+    folder = raw_dir / _one_folder(by_parser, "mps_victims", manifest_path)
     listed = [_require(entry.path(raw_dir), entry) for entry in by_parser["mps_victims"]]
     releases, ignored_victims = find_victim_releases(folder, required=listed)
     for release in releases:
         checks.check_release_months(release.path, release.frame, today)
-    homicide, homicide_log = derive_homicide(releases, boroughs, published)
+    homicide, homicide_log = derive_homicide(releases, boroughs, published, offences)
 
     workforce_entry = by_parser["home_office_workforce"][-1]
     official = parse_workforce_table(_require(workforce_entry.path(raw_dir), workforce_entry))
@@ -214,17 +295,34 @@ def build_series(
     )
 
     known = {e.path(raw_dir).resolve() for e in entries}
-    unlisted = sorted(r.path.name for r in releases if r.path.resolve() not in known)
-    used = known | {r.path.resolve() for r in releases}
-    ignored = _ignored_files(raw_dir, entries, used, {folder.name: ignored_victims})
+    found = [r.path for r in releases] + [r.path for r in crime_releases]
+    unlisted = [p for p in found if p.resolve() not in known]
+    used = known | {p.resolve() for p in found}
+    ons_json = {p.name: ONS_JSON_IGNORED for p in (raw_dir / rates_folder).glob("*.json")}
+    ignored = _ignored_files(raw_dir, entries, used, {folder.name: ignored_victims, crime_folder: ignored_crime, rates_folder: ons_json})
     log = {
         "inputs": {
             f"{e.folder}/{e.name}": sha256_of(e.path(raw_dir)) for e in entries
         }
-        | {f"{folder.name}/{name}": sha256_of(folder / name) for name in unlisted},
-        "inputs_not_in_manifest": unlisted,
+        | {p.relative_to(raw_dir).as_posix(): sha256_of(p) for p in unlisted},
+        "inputs_not_in_manifest": sorted(p.name for p in unlisted),
         "ignored_files": ignored,
         "homicide": homicide_log,
+        "recorded_crime": crime_log,
+        "ons_homicide_rates": {
+            "files": [
+                {
+                    "file": f.path.name,
+                    "vintage": f.vintage,
+                    "layout": f.layout,
+                    "periods": f"{f.frame['period_start'].min()} to {f.frame['period_end'].max()}",
+                    "rows": len(f.frame),
+                    "rows_without_value": int(f.frame["rate_per_million"].isna().sum()),
+                }
+                for f in rate_files
+            ],
+            "areas_revised_by_more_than_20_percent": rate_vintage_changes(rates),
+        },
         "population": {
             "years": f"{int(population['year'].min())}-{int(population['year'].max())}",
             "borough_years_without_total": int(population["population"].isna().sum()),
@@ -239,6 +337,8 @@ def build_series(
     frames = {
         "areas.csv": areas,
         **homicide,
+        "homicide_rates_ons.csv": rates,
+        **crime,
         "population.csv": population,
         "met_workforce.csv": workforce,
         "met_arrests.csv": arrests,

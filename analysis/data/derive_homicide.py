@@ -1,13 +1,16 @@
-"""The homicide victims series: annual totals, breakdowns, months and revisions, from the MPS victims releases.
+"""Homicide victims series from the MPS victims releases, and the annual table beside recorded offences.
 
-``derive_homicide`` takes the parsed victims releases, the ONS borough register and the published
-figures and returns ``homicide_annual``, ``homicide_breakdowns``, ``homicide_monthly`` and
-``homicide_revisions``.
+``derive_homicide`` takes the parsed victims releases, the ONS borough register, the published
+figures and the annual homicide offences (``derive_crime.annual_homicide_offences``) and returns
+``homicide_annual``, ``homicide_breakdowns``, ``homicide_monthly`` and ``homicide_revisions``.
 
-Precedence for annual homicide totals (stated in the data log, data/README.md):
+Precedence for annual homicide **victims** (stated in the data log, data/README.md):
 1. a complete year of open data (the newest release that covers it);
 2. else a published whole-year figure from ``data/published_figures.csv`` (``used_in_series=yes``);
-3. else a partial year of open data, flagged by ``months_covered`` < 12.
+3. else a partial year of open data, flagged by ``victims_months`` < 12.
+
+Recorded **offences** (MPS recorded crime, homicide subgroup) sit beside the victims in the annual
+table, with the months they cover and the releases used; the two measures are never mixed.
 """
 
 from __future__ import annotations
@@ -104,8 +107,10 @@ def _annual_open_data(rows: pd.DataFrame, met_boroughs: dict[str, str]) -> pd.Da
     annual = pd.concat([london.reset_index(), by_borough], ignore_index=True)
     annual = annual.join(meta, on="year")
     annual["area"] = annual["area_code"].map({LONDON_CODE: LONDON_NAME, **met_boroughs})
-    annual["source"] = "open data"
-    return annual.rename(columns={"u25": "victims_under_25", "teen": "victims_13_19"})
+    annual["victims_source"] = "open data"
+    return annual.rename(
+        columns={"u25": "victims_under_25", "teen": "victims_13_19", "months_covered": "victims_months", "release": "victims_release"}
+    )
 
 
 def _apply_published(annual: pd.DataFrame, published: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
@@ -117,12 +122,12 @@ def _apply_published(annual: pd.DataFrame, published: pd.DataFrame) -> tuple[pd.
     for _, fig in totals.sort_values("period").iterrows():
         year = int(fig["period"])
         key = (year, LONDON_CODE)
-        if key in annual.index and int(annual.at[key, "months_covered"]) == 12:
+        if key in annual.index and int(annual.at[key, "victims_months"]) == 12:
             decisions.append({"year": year, "figure": fig["id"], "decision": "open data kept (complete year)"})
             continue
         partial = key in annual.index
         sub = used[used["period"] == str(year)].set_index("series")["value"]
-        annual.loc[key, ["victims", "months_covered", "source", "release", "area"]] = [
+        annual.loc[key, ["victims", "victims_months", "victims_source", "victims_release", "area"]] = [
             int(fig["value"]),
             12,
             "published",
@@ -141,19 +146,44 @@ def _apply_published(annual: pd.DataFrame, published: pd.DataFrame) -> tuple[pd.
     return annual.reset_index(), decisions
 
 
-def derive_homicide(releases: list[VictimsRelease], boroughs: dict[str, str], published: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
-    """homicide_annual, homicide_breakdowns, homicide_monthly and homicide_revisions frames, plus log facts."""
+def annual_table(victims: pd.DataFrame, offences: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """The homicide_annual table: victims and recorded offences side by side, one row per year and area.
+
+    ``victims`` has a row per year and area with victims data, ``offences`` one per year and area
+    with offences data (``derive_crime.annual_homicide_offences``); a year either covers is a row,
+    and the measure it lacks is empty (counts and months missing, text columns ''). ``names``
+    maps area codes to names. Returns the columns of ``schemas.HOMICIDE_ANNUAL``, sorted by year and area code.
+    """
+    victim_columns = ["victims", "victims_under_25", "victims_13_19", "victims_months", "victims_source", "victims_release"]
+    table = victims[["year", "area_code", *victim_columns]].merge(
+        offences[["year", "area_code", "offences", "offences_months", "offences_release"]],
+        on=["year", "area_code"],
+        how="outer",
+    )
+    table["area"] = table["area_code"].map(names)
+    for column in ("victims_source", "victims_release", "offences_release"):
+        table[column] = table[column].fillna("").astype(str)
+    counts = ["victims", "victims_under_25", "victims_13_19", "victims_months", "offences", "offences_months"]
+    table = table.astype({"year": int, **{c: "Int64" for c in counts}})
+    table = table.sort_values(["year", "area_code"]).reset_index(drop=True)
+    return table[list(schemas.HOMICIDE_ANNUAL.columns)]
+
+
+def derive_homicide(
+    releases: list[VictimsRelease], boroughs: dict[str, str], published: pd.DataFrame, offences: pd.DataFrame
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """homicide_annual, homicide_breakdowns, homicide_monthly and homicide_revisions frames, plus log facts.
+
+    ``offences`` is the annual homicide offences table (``derive_crime.annual_homicide_offences``),
+    set beside the victims in homicide_annual.
+    """
     met_boroughs = {c: n for c, n in boroughs.items() if c != CITY_OF_LONDON}
     rows, revisions = _victims_by_year(releases, boroughs)
     if (rows["area_code"] == CITY_OF_LONDON).any():
         row = int((rows["area_code"] == CITY_OF_LONDON).idxmax())
         raise DataError(releases[-1].path, "has a City of London victim, which the Met does not police", row=row, column="Borough")
-    annual, decisions = _apply_published(_annual_open_data(rows, met_boroughs), published)
-    annual = annual[list(schemas.HOMICIDE_ANNUAL.columns)]
-    annual = annual.astype(
-        {"year": int, "victims": int, "months_covered": int, "victims_under_25": "Int64", "victims_13_19": "Int64"}
-    )
-    annual = annual.sort_values(["year", "area_code"]).reset_index(drop=True)
+    victims, decisions = _apply_published(_annual_open_data(rows, met_boroughs), published)
+    annual = annual_table(victims, offences, {LONDON_CODE: LONDON_NAME, **met_boroughs})
 
     # Breakdowns: one dimension at a time, all ages and under-25s, London and boroughs.
     parts = []

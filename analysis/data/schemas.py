@@ -161,19 +161,42 @@ PUBLISHED = pa.DataFrameSchema(
 
 # --- tidy series as written under data/series -------------------------------------------
 
+def _paired(measure: str, companions: tuple[str, ...]) -> pa.Check:
+    """Where ``measure`` is empty so are its companions, and where it is given so are they
+    (text companions are empty strings rather than missing)."""
+
+    def check(frame: pd.DataFrame) -> pd.Series:
+        given = frame[measure].notna()
+        ok = pd.Series(True, index=frame.index)
+        for column in companions:
+            other = frame[column]
+            ok &= (other.notna() & (other.astype(str) != "")) == given
+        return ok
+
+    return pa.Check(check, name=f"{measure} and {', '.join(companions)} given together")
+
+
 HOMICIDE_ANNUAL = pa.DataFrameSchema(
     {
         "year": _year,
         "area_code": pa.Column(str),
         "area": pa.Column(str),
-        "victims": _count,
+        "victims": pa.Column("Int64", pa.Check.ge(0), nullable=True),
         "victims_under_25": pa.Column("Int64", pa.Check.ge(0), nullable=True),
         "victims_13_19": pa.Column("Int64", pa.Check.ge(0), nullable=True),
-        "months_covered": pa.Column(int, pa.Check.in_range(1, 12)),
-        "source": pa.Column(str, pa.Check.isin(["open data", "published"])),
-        "release": pa.Column(str),
+        "victims_months": pa.Column("Int64", pa.Check.in_range(1, 12), nullable=True),
+        "victims_source": pa.Column(str, pa.Check.isin(["open data", "published", ""])),
+        "victims_release": pa.Column(str),
+        "offences": pa.Column("Int64", pa.Check.ge(0), nullable=True),
+        "offences_months": pa.Column("Int64", pa.Check.in_range(1, 12), nullable=True),
+        "offences_release": pa.Column(str),
     },
+    checks=[
+        _paired("victims", ("victims_months", "victims_source", "victims_release")),
+        _paired("offences", ("offences_months", "offences_release")),
+    ],
     strict=True,
+    ordered=True,
     unique=["year", "area_code"],
     name="homicide_annual",
 )
@@ -219,6 +242,59 @@ MET_WORKFORCE = pa.DataFrameSchema(
     strict=True,
     unique=["date", "worker_type", "measure", "basis", "source"],
     name="met_workforce",
+)
+
+
+RECORDED_CRIME_MONTHLY = pa.DataFrameSchema(
+    {
+        "year": _year,
+        "month": pa.Column(int, pa.Check.in_range(1, 12)),
+        "area_code": pa.Column(str, pa.Check.str_matches(r"^(E09\d{6}|E12000007)?$")),
+        "area": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "offence_group": pa.Column(str),
+        "offence_subgroup": pa.Column(str),
+        "offences": pa.Column(int, pa.Check.ge(1)),
+        "release": pa.Column(str, pa.Check.str_startswith("MPS recorded crime ")),
+    },
+    strict=True,
+    ordered=True,
+    unique=["year", "month", "area_code", "area", "offence_group", "offence_subgroup"],
+    name="recorded_crime_monthly",
+)
+
+RECORDED_CRIME_REVISIONS = pa.DataFrameSchema(
+    {
+        "year": _year,
+        "month": pa.Column(int, pa.Check.in_range(1, 12)),
+        "area_code": pa.Column(str, pa.Check.str_matches(r"^(E09\d{6}|E12000007)?$")),
+        "area": pa.Column(str),
+        "offence_group": pa.Column(str),
+        "offence_subgroup": pa.Column(str),
+        "release": pa.Column(str, pa.Check.str_startswith("MPS recorded crime ")),
+        "offences": pa.Column(int, pa.Check.ge(0)),
+        "used_in_series": pa.Column(str, pa.Check.isin(["yes", "no"])),
+    },
+    strict=True,
+    ordered=True,
+    unique=["year", "month", "area_code", "area", "offence_group", "offence_subgroup", "release"],
+    name="recorded_crime_revisions",
+)
+
+HOMICIDE_RATES_ONS = pa.DataFrameSchema(
+    {
+        "period_start": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}-\d{2}$")),
+        "period_end": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}-\d{2}$")),
+        "area_code": pa.Column(str),
+        "area": pa.Column(str),
+        "geography": pa.Column(str),
+        "rate_per_million": pa.Column(float, pa.Check.ge(0), nullable=True),
+        "vintage": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "note": pa.Column(str),
+    },
+    strict=True,
+    ordered=True,
+    unique=["vintage", "area_code", "period_start", "period_end"],
+    name="homicide_rates_ons",
 )
 
 

@@ -61,17 +61,26 @@ def _name_key(name: str) -> str:
 
 
 def homicide_annual(area: str = LONDON, series_dir: Path = SERIES_DIR) -> pd.DataFrame:
-    """Annual homicide victims for one area, indexed by year.
+    """Annual homicide victims and recorded homicide offences for one area, indexed by year.
 
-    Columns: ``victims, victims_under_25, victims_13_19`` (counts; under-25s missing where no
-    source gives them), ``months_covered`` (12 for a whole year), ``source`` (open data or
-    published) and ``release``.
+    Two measures side by side, never mixed (one offence can have several victims):
+
+    * victims: ``victims, victims_under_25, victims_13_19`` (counts), ``victims_months`` (12 for a
+      whole year), ``victims_source`` (``open data`` or ``published``) and ``victims_release``;
+    * offences: ``offences`` (MPS recorded crime, homicide subgroup; a count), ``offences_months``
+      and ``offences_release`` (the recorded-crime releases used, joined by '; ').
+
+    A year covered by only one measure has the other's counts and months missing (``<NA>``) and
+    its text columns empty (''): victims end in 2025 (London, published) or March 2024
+    (boroughs); offences run from April 2010.
     """
     code = area_code(area, series_dir)
     table = _read("homicide_annual.csv", series_dir)
     table = table[table["area_code"] == code].set_index("year").sort_index()
-    for column in ("victims_under_25", "victims_13_19"):
+    for column in ("victims", "victims_under_25", "victims_13_19", "victims_months", "offences", "offences_months"):
         table[column] = table[column].astype("Int64")
+    for column in ("victims_source", "victims_release", "offences_release"):
+        table[column] = table[column].fillna("").astype(str)
     return table.drop(columns=["area_code"])
 
 
@@ -169,3 +178,60 @@ def all_annual(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
 def all_population(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
     """The whole population table, every area (long: ``year, area_code, area, population, …``)."""
     return _read("population.csv", series_dir)
+
+
+def recorded_crime(area: str = LONDON, group: str | None = None, subgroup: str | None = None, series_dir: Path = SERIES_DIR) -> pd.DataFrame:
+    """Monthly recorded offences for one area, with 0 for every month of the covered span without any.
+
+    ``area`` is London, a borough (ONS name), or a place in London but in no borough as the MPS
+    names it (``Unknown``, ``London Heathrow and London City Airports``). ``group`` (e.g.
+    ``VIOLENCE AGAINST THE PERSON``) and ``subgroup`` (e.g. ``HOMICIDE``) narrow the offences
+    (case-insensitive); None sums over every group or subgroup the series keeps. Returns ``year,
+    month, period`` (first of the month), ``offences`` (offences recorded in the month, a count)
+    and ``release`` (the MPS release the month is taken from), from the first to the last month
+    of ``recorded_crime_monthly.csv``.
+    """
+    table = _read("recorded_crime_monthly.csv", series_dir)
+    table["area_code"] = table["area_code"].fillna("")
+    releases = table.groupby(["year", "month"])["release"].first()  # one release a month (the release rule)
+    places = {_name_key(a): a for a in table.loc[table["area_code"] == "", "area"].unique()}
+    if _name_key(area) in places:
+        rows = table[(table["area_code"] == "") & (table["area"] == places[_name_key(area)])]
+    else:
+        code = area_code(area, series_dir)
+        if code not in set(table["area_code"]):
+            raise ParameterError(f"'{area}' is not in the Met's recorded crime (the City of London has its own police force)")
+        rows = table[table["area_code"] == code]
+    for column, value in (("offence_group", group), ("offence_subgroup", subgroup)):
+        if value is None:
+            continue
+        known = sorted(table[column].unique())
+        if str(value).upper() not in known:
+            raise ParameterError(f"unknown {column.replace('_', ' ')} '{value}' (known: {', '.join(known)})")
+        rows = rows[rows[column] == str(value).upper()]
+        table = table[table[column] == str(value).upper()]  # so a subgroup is looked up within its group
+    months = releases.index
+    counts = rows.groupby(["year", "month"])["offences"].sum().reindex(months, fill_value=0)
+    out = pd.DataFrame({"offences": counts.astype(int), "release": releases}).reset_index()
+    out.insert(2, "period", pd.to_datetime({"year": out["year"], "month": out["month"], "day": 1}))
+    return out
+
+
+def recorded_crime_revisions(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
+    """Every month × area × subgroup where two recorded-crime releases disagree, one row per release
+    (``year, month, area_code, area, offence_group, offence_subgroup, release, offences, used_in_series``)."""
+    table = _read("recorded_crime_revisions.csv", series_dir)
+    table["area_code"] = table["area_code"].fillna("")
+    return table
+
+
+def homicide_rates_ons(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
+    """ONS homicide offences per million population a year, 3-year periods, every force, region and
+    country, every vintage (``period_start, period_end, area_code, area, geography, rate_per_million,
+    vintage, note``; dates as Timestamps; the rate is missing where ONS gives none)."""
+    table = _read("homicide_rates_ons.csv", series_dir)
+    table["note"] = table["note"].fillna("")
+    table["vintage"] = table["vintage"].astype(str)
+    for column in ("period_start", "period_end"):
+        table[column] = pd.to_datetime(table[column])
+    return table
