@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import analysis.data.build as build_module
+import analysis.data.parse_recorded_crime as parse_recorded_crime
 import analysis.data.parse_workforce as parse_workforce
 from analysis.data.build import build_series, render_files
 from analysis.runner.cli import main
@@ -34,7 +35,8 @@ _PARSED: dict[tuple, object] = {}
 
 @pytest.fixture(autouse=True)
 def _reuse_unchanged_population(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Speed: parse each *unchanged* population file once per module, not once per failing build.
+    """Speed: parse each *unchanged* population, recorded-crime and ONS rates file once per module,
+    not once per failing build.
 
     The cache key is the file's real path (symlinks resolve to ../shared), size and mtime, so a
     corrupted copy written into a test's tree is always parsed afresh. Everything else (the CLI,
@@ -53,8 +55,10 @@ def _reuse_unchanged_population(monkeypatch: pytest.MonkeyPatch) -> None:
 
         return wrapper
 
-    for name in ("parse_nomis_region", "parse_nomis_local_authorities", "parse_ons_mye2", "london_boroughs"):
+    for name in ("parse_nomis_region", "parse_nomis_local_authorities", "parse_ons_mye2", "london_boroughs", "parse_ons_rates"):
         monkeypatch.setattr(build_module, name, cached(name, getattr(build_module, name)))
+    # Recorded-crime releases are parsed (before the victims) by find_crime_releases, through this module name.
+    monkeypatch.setattr(parse_recorded_crime, "parse_recorded_crime", cached("parse_recorded_crime", parse_recorded_crime.parse_recorded_crime))
 
 
 @pytest.fixture(scope="module")
