@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis.core.errors import DataError
 from analysis.data import schemas
-from analysis.data.readers import numeric_column, read_csv, read_sheet, require_columns
+from analysis.data.readers import numeric_block, numeric_column, read_csv, read_sheet, require_columns
 
 LONDON_CODE = "E12000007"
 LONDON_NAME = "London"
@@ -133,7 +133,7 @@ def parse_nomis_local_authorities(path: Path, *, vintage: str, area_codes: dict[
     boroughs = raw[raw[cols["code"]].str.strip().isin(area_codes)]
     if boroughs.empty:
         raise DataError(path, "has no London borough rows (codes E09…)", column=cols["code"])
-    numbers = pd.DataFrame({a: numeric_column(boroughs, c, path, allow_missing=True) for a, c in ages.items()})
+    numbers = numeric_block(boroughs, list(ages.values()), path, allow_missing=True).set_axis(list(ages), axis=1)
     numbers[90] = numeric_column(boroughs, top, path, allow_missing=True)
     incomplete = numbers.isna().any(axis=1)
     if numbers.loc[:, list(UNDER_25_AGES)].isna().any().any():

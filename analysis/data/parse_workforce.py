@@ -14,7 +14,7 @@ import pandas as pd
 
 from analysis.core.errors import DataError
 from analysis.data import schemas
-from analysis.data.readers import numeric_column, read_csv, read_sheet, require_columns
+from analysis.data.readers import numeric_column, read_csv, read_sheet, require_columns, strip_distinct
 
 MET_GEOCODE = "E23000001"
 MET_FORCE_NAME = "Metropolitan Police"
@@ -102,7 +102,7 @@ def parse_arrests(path: Path, *, force_name: str = MET_FORCE_NAME) -> pd.DataFra
         path,
         {"financial_year": ("financial_year",), "force_name": ("force_name",), "arrests": ("arrests",), "year_ending": ("year_ending",)},
     )
-    force = raw[raw[cols["force_name"]].str.strip() == force_name]
+    force = raw[strip_distinct(raw[cols["force_name"]]) == force_name]
     if force.empty:
         raise DataError(path, f"has no rows for force '{force_name}'", column=cols["force_name"])
     arrests = numeric_column(force, cols["arrests"], path, allow_missing=True).fillna(0)

@@ -112,11 +112,16 @@ def read_csv(path: Path, *, whole_rows: bool = False, numbers: bool = False) -> 
     if frame.empty:
         raise DataError(path, "has a header but no data rows")
     header = list(frame.columns)
-    candidates = frame[frame.iloc[:, 0].astype(str).str.strip() == header[0]]
+    candidates = frame[strip_distinct(frame.iloc[:, 0].astype(str)) == header[0]]
     repeats = candidates.apply(lambda row: [str(v).strip() for v in row] == header, axis=1)
     if len(candidates) and repeats.any():
         raise DataError(path, "repeats the header row (files concatenated?)", row=int(repeats.idxmax()))
     return frame
+
+
+def strip_distinct(values: pd.Series) -> pd.Series:
+    """``values.str.strip()``, stripping each distinct value once (fast on long columns with few values)."""
+    return values.map({v: v.strip() for v in values.unique()})
 
 
 def require_columns(frame: pd.DataFrame, path: Path, alternatives: dict[str, Iterable[str]]) -> dict[str, str]:
@@ -199,13 +204,14 @@ def numeric_column(frame: pd.DataFrame, column: str, path: Path, *, allow_missin
     return numbers
 
 
-def numeric_block(frame: pd.DataFrame, columns: Iterable[str], path: Path) -> pd.DataFrame:
+def numeric_block(frame: pd.DataFrame, columns: Iterable[str], path: Path, *, allow_missing: bool = False) -> pd.DataFrame:
     """Convert many text columns to floats at once, with the errors of :func:`numeric_column`.
 
     Returns a frame of floats with the same index and the given columns. Columns already read as
     numbers (``read_csv(..., numbers=True)``) are taken as they are; plain numbers in text take a
     fast path (one conversion per column); a column where that fails goes through
-    ``numeric_column``, which strips spaces and thousands separators and names the first bad row.
+    ``numeric_column``, which strips spaces and thousands separators, reads missing markers as
+    NaN where ``allow_missing``, and names the first bad row.
     """
     columns = list(columns)
     block = frame[columns]
@@ -218,5 +224,6 @@ def numeric_block(frame: pd.DataFrame, columns: Iterable[str], path: Path) -> pd
             converted[column] = values.astype(float)
             continue
         quick = pd.to_numeric(values.astype(str), errors="coerce")
-        converted[column] = numeric_column(frame, column, path) if quick.isna().any() else quick.astype(float)
+        slow = quick.isna().any()
+        converted[column] = numeric_column(frame, column, path, allow_missing=allow_missing) if slow else quick.astype(float)
     return pd.DataFrame(converted, index=frame.index)
