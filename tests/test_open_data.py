@@ -210,6 +210,20 @@ def test_recorded_crime_helper_fills_zero_months() -> None:
         series_api.recorded_crime("London", "ROBBERY", HOMICIDE)
 
 
+def test_column_contracts_and_accessors(committed) -> None:
+    assert list(committed["recorded_crime_monthly.csv"].columns) == [
+        "year", "month", "area_code", "area", "offence_group", "offence_subgroup", "offences", "release",
+    ]
+    assert list(committed["homicide_rates_ons.csv"].columns) == [
+        "period_start", "period_end", "area_code", "area", "geography", "rate_per_million", "vintage", "note",
+    ]
+    rates = series_api.homicide_rates_ons()
+    met = rates[(rates["area_code"] == MET) & (rates["vintage"] == "2026-02-11")].set_index("period_end")
+    assert met.loc[pd.Timestamp("2025-03-31"), "rate_per_million"] == pytest.approx(12.65)  # ons_homicide/SOURCES.md
+    revisions = series_api.recorded_crime_revisions()
+    assert set(revisions["used_in_series"]) == {"yes", "no"} and "" in set(revisions["area_code"])
+
+
 def test_homicide_annual_accessor_keeps_both_measures() -> None:
     table = series_api.homicide_annual("Hackney")
     assert pd.isna(table.at[2025, "victims"]) and table.at[2025, "victims_source"] == ""
