@@ -6,12 +6,17 @@ thread), opens index.html and one notebook page, and checks that every <img> loa
 (a missing file, a blocked CDN script, a favicon 404...). A screenshot of each page is saved
 under artifacts/browser/ and its path printed.
 
+On a phone-sized screen (375px wide, emulated through the DevTools protocol) the index must not
+scroll sideways and its text must stay readable; and no narrative page may show a table as
+preformatted text (a ``<pre>`` of more than three lines outside the code): tables are HTML.
+
 Needs /usr/bin/chromium and /usr/bin/chromedriver (``make browser``). Without them the test is
 skipped locally, but fails in CI (``CI=true``), where the browser must be installed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -25,6 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = ROOT / "artifacts" / "browser"
+NOTEBOOK_STEMS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+#: An iPhone-sized screen: 375 CSS pixels wide, a mobile viewport (the page's viewport meta applies).
+PHONE = {"width": 375, "height": 812, "deviceScaleFactor": 2, "mobile": True}
 
 
 def _in_ci() -> bool:
@@ -105,3 +113,55 @@ def test_page_renders_with_all_images_and_a_clean_console(browser, served_report
     assert shot.stat().st_size > 0
     severe = [entry for entry in browser.get_log("browser") if entry.get("level") == "SEVERE"]
     assert severe == [], severe
+
+
+@contextlib.contextmanager
+def phone_screen(driver):
+    """Emulate a phone's screen for the pages loaded inside the block (the window keeps its size)."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    try:
+        yield
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+OVERFLOW_JS = """
+const root = document.documentElement;
+const wide = Array.from(document.body.querySelectorAll('*'))
+  .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1)
+  .slice(0, 5).map(el => el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ')[0] : ''));
+return {scrollWidth: root.scrollWidth, innerWidth: window.innerWidth, wide: wide,
+        fontSize: parseFloat(getComputedStyle(document.body).fontSize)};
+"""
+
+
+def test_index_fits_a_phone_screen_without_sideways_scrolling(browser, served_report):
+    with phone_screen(browser):
+        browser.get(f"{served_report}/index.html")
+        seen = browser.execute_script(OVERFLOW_JS)
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**PHONE, "deviceScaleFactor": 1,
+                                                                       "height": max(812, min(int(height), 8000))})
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "index_phone.png"))
+        print(f"screenshot: {ARTIFACTS / 'index_phone.png'}")
+    assert seen["innerWidth"] == PHONE["width"], seen  # the emulation took effect and the viewport meta is there
+    assert seen["scrollWidth"] <= seen["innerWidth"] + 1, seen
+    assert seen["fontSize"] >= 15, seen  # readable without zooming
+
+
+LONG_PRE_JS = """
+return Array.from(document.querySelectorAll('pre'))
+  .filter(pre => !pre.closest('.jp-InputArea, .jp-MarkdownCell'))
+  .map(pre => pre.innerText.replace(/\\s+$/, ''))
+  .filter(text => text.split('\\n').length > 3)
+  .map(text => text.split('\\n').slice(0, 4).join(' | ').slice(0, 160));
+"""
+
+
+@pytest.mark.parametrize("stem", NOTEBOOK_STEMS)
+def test_narrative_page_shows_no_table_as_preformatted_text(browser, served_report, stem):
+    """Outputs are prose, HTML tables and charts; a <pre> of more than three lines outside the
+    code is a table (or a dump) printed as text, unreadable on a phone."""
+    browser.get(f"{served_report}/{stem}.html")
+    assert browser.execute_script(LONG_PRE_JS) == []

@@ -17,13 +17,15 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from analysis.runner import forkserver, normalise, report
+from analysis.runner import forkserver, index_view, normalise, report
 from analysis.core.errors import ParameterError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,6 +130,243 @@ def test_year_all_skips_years_the_data_cannot_support():
     assert all(ps.folder == f"Hackney/{ps.year}" for ps in sets)
     with pytest.raises(ParameterError, match="no earlier year"):
         report.resolve_param_sets([str(sets[0].year - 1)], ["hackney"])
+
+
+# ---------------------------------------------------------------------------------------------
+# the index page, unit level: fake notebook results and a fake claims.csv, no notebook runs
+# ---------------------------------------------------------------------------------------------
+
+CLAIMS_HEADER = ["id", "claim", "claimed", "unit", "computed", "period_used", "verdict", "basis", "evidence"]
+LONG_EVIDENCE = "Victims: 96 homicide victims in 2025 in the Met's open victim records, against 97 claimed. " * 3
+
+
+@dataclass
+class FakeResult:
+    stem: str
+    title: str
+    findings: dict | None
+
+
+def fake_findings(stem: str, headline: str, sentences: dict[str, str], n_figures: int = 2) -> dict:
+    figures = [{"stem": f"{stem}__fig{i}", "title": f"Finding-title {i} of {stem}", "alt": f"Chart {i} of {stem}.",
+                "png": f"figures/{stem}__fig{i}.png", "svg": None, "table": f"tables/{stem}__fig{i}.csv"}
+               for i in range(n_figures)]
+    return {"notebook": stem, "parameters": {}, "headline": headline, "sentences": sentences, "figures": figures}
+
+
+def fake_results() -> list[FakeResult]:
+    return [
+        FakeResult("02_youth", "Youth violence", fake_findings("02_youth", "18 victims under 25.", {"a": "18 victims under 25.", "b": "Mostly male."})),
+        FakeResult("01_trend", "The long decline", fake_findings(
+            "01_trend", "London had 97 homicides in 2025. A change of this size is within what chance alone would produce.",
+            {"record": "London had 97 homicides in 2025.", "chance": "A change of this size is within what chance alone would produce.",
+             "rate": "That is 1.07 per 100,000 residents.", "rate_again": "That is 1.07 per 100,000 residents."})),
+        FakeResult("03_claims_check", "Checking the claims", fake_findings("03_claims_check", "Of 3 claims: 2 supported; 1 not supported.", {}, 1)),
+    ]
+
+
+def write_claims(folder: Path, rows: list[list[object]], header: list[str] = CLAIMS_HEADER) -> None:
+    import csv
+
+    with open(folder / "claims.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+NEW_CLAIMS = [
+    ["total", "London had 97 homicides in 2025.", 97.0, "victims", 96.0, "2025", "approximately supported", "open victim records", LONG_EVIDENCE],
+    ["since", "The 2025 total was the lowest since 2014.", 2014.0, "year", 2014.0, "2003–2025", "supported", "open victim records", "95 in 2014."],
+    ["rate", "The rate was 1.07 per 100,000.", 1.07, "per 100,000 residents", 1.067, "2025", "supported", "ONS population estimates", "..."],
+    ["arrests", "1,000 extra arrests a month.", 1000.0, "arrests a month", "", "2025", "cannot be checked with available data", "no data", "None."],
+]
+
+
+def render_index(folder: Path, results: list | None = None, parameters: dict | None = None) -> str:
+    from analysis.runner.index import write_index
+
+    parameters = parameters or {"year": 2025, "area": "London", "base_year": 2024}
+    return write_index(folder, parameters, "year=2025", results if results is not None else fake_results()).read_text(encoding="utf-8")
+
+
+class _Page(HTMLParser):
+    """The index's structure: contents entries, sections, claims table cells (text per cell)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, dict[str, str | None]]] = []
+        self.nav_items: list[str] = []
+        self.sections: list[str] = []
+        self.header: list[str] = []
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+        self.section: str | None = None
+        self.table_section: list[str | None] = []
+        self.styles: list[str] = []
+        self.texts: list[tuple[str, str]] = []  # (class of the enclosing element, text)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.stack.append((tag, a))
+        if tag == "li" and any(t == "nav" for t, _ in self.stack):
+            self.nav_items.append("")
+        if tag == "section":
+            self.section = a.get("id")
+            self.sections.append(a.get("id") or "")
+        if tag == "table" and "claims-table" in (a.get("class") or ""):
+            self.table_section.append(self.section)
+        if tag == "tr" and self.table_section:
+            self.rows.append([])
+        if tag in ("td", "th") and self.table_section:
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None and self.table_section:
+            text = " ".join("".join(self.cell).split())
+            if tag == "th":
+                self.header.append(text)
+            else:
+                self.rows[-1].append(text)
+            self.cell = None
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+        if self.stack and self.stack[-1][0] == "style":
+            self.styles.append(data)
+        if self.nav_items and any(t == "nav" for t, _ in self.stack) and any(t == "li" for t, _ in self.stack):
+            self.nav_items[-1] += data
+        if data.strip() and self.stack:
+            self.texts.append((self.stack[-1][1].get("class") or "", " ".join(data.split())))
+
+
+def parse_index(text: str) -> _Page:
+    page = _Page()
+    page.feed(text)
+    return page
+
+
+def test_index_has_one_entry_per_notebook_and_the_claims_in_their_notebook(tmp_path: Path):
+    write_claims(tmp_path, NEW_CLAIMS)
+    page = parse_index(render_index(tmp_path))
+    assert page.nav_items == ["The long decline", "Youth violence", "Checking the claims"]  # notebook order, once each
+    assert page.sections == ["01_trend", "02_youth", "03_claims_check"]
+    assert page.table_section == ["03_claims_check"]  # one claims table, in the claims notebook's section
+
+
+def test_index_shows_the_headline_first_then_its_qualification_without_repeats(tmp_path: Path):
+    text = render_index(tmp_path)
+    page = parse_index(text)
+    shown = [t for cls, t in page.texts]
+    assert ("lead", "London had 97 homicides in 2025.") in page.texts
+    assert ("qualification", "A change of this size is within what chance alone would produce.") in page.texts
+    lead = shown.index("London had 97 homicides in 2025.")
+    assert shown.index("A change of this size is within what chance alone would produce.") == lead + 1
+    assert shown.count("London had 97 homicides in 2025.") == 1  # the sentence that is the headline is not listed again
+    assert shown.count("That is 1.07 per 100,000 residents.") == 1
+    assert shown.index("That is 1.07 per 100,000 residents.") > lead
+    assert "More findings (1)" in shown and shown.count("18 victims under 25.") == 1
+    assert text.index('class="lead"') < text.index('<details class="more')  # other sentences are folded away
+
+
+def test_claims_table_has_four_columns_with_the_evidence_in_a_short_phrase(tmp_path: Path):
+    write_claims(tmp_path, NEW_CLAIMS)
+    text = render_index(tmp_path)
+    page = parse_index(text)
+    assert page.header == ["Claim", "Figure", "Verdict", "Evidence"]
+    assert page.rows[1:] == [
+        ["London had 97 homicides in 2025.", "96 vs 97 claimed", "approximately supported", "on open victim records"],
+        ["The 2025 total was the lowest since 2014.", "2014 vs 2014 claimed", "supported", "on open victim records"],
+        ["The rate was 1.07 per 100,000.", "1.067 vs 1.07 claimed", "supported", "on ONS population estimates"],
+        ["1,000 extra arrests a month.", "1,000 claimed; none computed", "cannot be checked with available data", "no data to check it against"],
+    ]
+    assert LONG_EVIDENCE.split(".")[0] not in text  # the full evidence stays on the claims page
+    assert 'href="03_claims_check.html"' in text and 'href="claims.csv"' in text
+    tally = re.findall(r'<li><span class="tone (\w+)" aria-hidden="true"></span><b>(\d+)</b> ([^<]+)</li>', text)
+    assert tally == [("good", "2", "supported"), ("fair", "1", "approximately supported"),
+                     ("none", "1", "cannot be checked with available data")]  # the vocabulary's order
+
+
+@pytest.mark.parametrize("value, unit, expected", [
+    (2014.0, "year", "2014"), ("1997.0", "year (start of records)", "1997"), (97.0, "victims", "97"),
+    (550338.0, "residents", "550,338"), (1.067, "per 100,000 residents", "1.067"), (2.38, "per 100,000", "2.38"),
+    (1.0666666, "per 100,000", "1.067"), (0.012345, "rate", "0.0123"), (-11.0, "percent", "\u221211%"),
+    (-1712.0, "officers lost", "\u22121,712"), ("", "victims", ""), ("nan", "victims", ""),
+])
+def test_claim_figures_print_as_a_reader_writes_them(value, unit, expected):
+    from analysis.runner.index_view import format_value
+
+    assert format_value(value, unit) == expected
+
+
+def test_claims_table_degrades_gracefully_with_older_or_fewer_columns(tmp_path: Path):
+    old = ["id", "claim", "claimed", "unit", "computed", "series_used", "period_used", "verdict", "basis"]
+    write_claims(tmp_path, [["t", "London had 97 homicides.", 97.0, "victims", 97.0, "homicide victims", "2025",
+                             "supported", LONG_EVIDENCE]], header=old)
+    page = parse_index(render_index(tmp_path))
+    assert page.rows[1:] == [["London had 97 homicides.", "97 vs 97 claimed", "supported", "–"]]  # a paragraph is not a basis
+    write_claims(tmp_path, [["Count fell", "true"]], header=["claim", "verdict"])  # the fixture notebooks' file
+    page = parse_index(render_index(tmp_path))
+    assert page.rows[1:] == [["Count fell", "–", "true", "–"]]
+    (tmp_path / "claims.csv").unlink()
+    text = render_index(tmp_path)
+    assert 'class="claims-table"' not in text and 'href="claims.csv"' not in text
+
+
+def test_index_escapes_text_from_data(tmp_path: Path):
+    results = fake_results()
+    results[0].findings["headline"] = "<script>alert('headline')</script> rose."
+    results[0].findings["sentences"]["x"] = "<b>bold</b> & more"
+    results[1].findings["figures"][0]["title"] = '<img src=x onerror="alert(1)">'
+    results[1].title = "<script>alert('title')</script>"
+    write_claims(tmp_path, [["x", "<script>alert('claim')</script>", 1, "victims", 1, "2025",
+                             "<script>alert('verdict')</script>", "<i>basis</i>", "e"]])
+    text = render_index(tmp_path, results)
+    assert "<script" not in text and "<b>bold" not in text and "<i>basis" not in text and "<img src=x" not in text
+    assert "&lt;script&gt;alert(&#39;headline&#39;)&lt;/script&gt;" in text
+    for what in ("claim", "title"):
+        assert f"&lt;script&gt;alert(&#39;{what}&#39;)&lt;/script&gt;" in text
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; more" in text and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in text
+    assert 'class="tone neutral"' in text  # an unknown verdict gets a fixed class, never its own text
+
+
+def _css_width_problems(css: str) -> list[str]:
+    """Declarations that fix an element wider than 400px without a max-width beside them: ``width``
+    or ``min-width`` in px, or a grid track that cannot shrink (``minmax(480px, ...)``)."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    css = re.sub(r"@media[^{]*\{", "", css)  # the conditions are not widths; keep the rules inside
+    problems = []
+    for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        fixed = [int(float(v)) for v in re.findall(r"(?<![-\w])(?:min-)?width\s*:\s*(\d+(?:\.\d+)?)px", body)]
+        fixed += [int(v) for v in re.findall(r"(?<!min\()minmax\(\s*(\d+)px", body)]
+        if any(v > 400 for v in fixed) and not re.search(r"(?<![-\w])max-width\s*:", body):
+            problems.append(f"{selector.strip()} {{{body.strip()}}}")
+    return problems
+
+
+def test_width_check_catches_fixed_widths():
+    assert _css_width_problems("a { width: 900px } b { width: 900px; max-width: 100% } c { max-width: 900px }") == ["a {width: 900px}"]
+    assert _css_width_problems(".g { grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)) }")
+    assert not _css_width_problems(".g { grid-template-columns: repeat(auto-fill, minmax(min(100%, 480px), 1fr)) }")
+    assert not _css_width_problems("@media (min-width: 700px) { a { width: 50% } }")
+
+
+def test_index_and_pages_fit_a_phone(tmp_path: Path):
+    write_claims(tmp_path, NEW_CLAIMS)
+    text = render_index(tmp_path)
+    assert re.search(r'<meta name="viewport" content="width=device-width, initial-scale=1">', text)
+    css = "\n".join(parse_index(text).styles)
+    assert "grid-template-columns" in css and "@media" in css
+    assert _css_width_problems(css) == []
+    assert not re.search(r'style="[^"]*width\s*:\s*\d{3,}px', text)
+    notebook_template = (ROOT / "analysis" / "runner" / "templates" / "report_notebook.html.j2").read_text(encoding="utf-8")
+    page_css = "\n".join(re.findall(r"<style[^>]*>(.*?)</style>", notebook_template, flags=re.S))
+    for rule in ("table.data-table", "td:not(:first-child)", "overflow-x: auto", "details > summary", "nth-child(even)"):
+        assert rule in page_css, rule
+    assert _css_width_problems(page_css) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,13 +499,17 @@ def test_index_links_headlines_and_thumbnails(built):
     parsed = parse_html(folder / "index.html")
     for stem in FIXTURE_STEMS:
         findings = json.loads((folder / "findings" / f"{stem}.json").read_text())
-        assert findings["headline"] in html
+        for part in filter(None, index_view.split_headline(findings["headline"])):
+            assert escape(part) in html
         assert f"{stem}.html" in parsed.links and f"{stem}.code.html" in parsed.links
     srcs = [img["src"] for img in parsed.images]
     assert srcs and all((folder / src).is_file() for src in srcs)
     assert all(img.get("alt") for img in parsed.images)
     local = [h for h in parsed.links if not h.startswith(("#", "http")) and not h.endswith("/")]
-    assert all((folder / h).exists() for h in local), local
+    assert all((folder / h.split("#")[0]).exists() for h in local), local
+    for link in (h for h in local if "#" in h):  # a card links to its chart in the notebook page
+        page, anchor = link.split("#")
+        assert f'id="{anchor}"' in (folder / page).read_text(), link
     assert "claims.csv" in parsed.links
 
 

@@ -9,7 +9,6 @@ report the runner may replace (``analysis.core.folders``).
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import json
 import platform
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.core import paths
-from analysis.present.contract import FIGURE_KEYS
+from analysis.runner import index_view
 
 TEMPLATES_DIR = Path(__file__).resolve().with_name("templates")
 INDEX_TEMPLATE = "report_index.html.j2"
@@ -149,33 +148,6 @@ def write_run_record(report_dir: Path, record: Mapping[str, Any]) -> Path:
     return target
 
 
-def _claims_table(path: Path, limit: int = 60) -> dict[str, Any] | None:
-    """A compact view of claims.csv for the index: the claim and its verdict (all columns stay in
-    the CSV), plus a count of each verdict."""
-    if not path.is_file():
-        return None
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    if not rows:
-        return {"header": [], "rows": [], "more": 0, "verdicts": []}
-    header, body = rows[0], rows[1:]
-    lowered = [h.strip().lower() for h in header]
-    wanted = [lowered.index(name) for name in ("claim", "verdict") if name in lowered]
-    columns = wanted if len(wanted) == 2 else list(range(min(4, len(header))))
-    verdicts: dict[str, int] = {}
-    if "verdict" in lowered:
-        vi = lowered.index("verdict")
-        for row in body:
-            if vi < len(row):
-                verdicts[row[vi]] = verdicts.get(row[vi], 0) + 1
-    return {
-        "header": [header[i] for i in columns],
-        "rows": [[row[i] if i < len(row) else "" for i in columns] for row in body[:limit]],
-        "more": max(0, len(body) - limit),
-        "verdicts": sorted(verdicts.items(), key=lambda kv: (-kv[1], kv[0])),
-    }
-
-
 def report_title(parameters: Mapping[str, Any]) -> str:
     area = parameters.get("area") or "London"
     year = parameters.get("year")
@@ -183,8 +155,16 @@ def report_title(parameters: Mapping[str, Any]) -> str:
     return f"Homicide and violence in {where}" + (f": {year}" if year is not None else "")
 
 
+def report_kicker(parameters: Mapping[str, Any]) -> str:
+    """The line above the title: what kind of page this is and what it compares."""
+    base = parameters.get("base_year")
+    return "An open, reproducible analysis" + (f" \u00b7 compared with {base}" if base is not None else "")
+
+
 def write_index(report_dir: Path, parameters: Mapping[str, Any], label: str, results: Sequence[Any]) -> Path:
-    """Write ``index.html`` from each notebook's findings (results carry stem, title, findings)."""
+    """Write ``index.html``: one entry per notebook from its findings (results carry stem, title,
+    findings), in notebook order, and the claims table from ``claims.csv`` in the section of the
+    notebook that checks the claims (its own section when no notebook does)."""
     import jinja2
 
     env = jinja2.Environment(
@@ -193,27 +173,17 @@ def write_index(report_dir: Path, parameters: Mapping[str, Any], label: str, res
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    notebooks = []
-    for r in sorted(results, key=lambda r: r.stem):
-        findings = r.findings or {}
-        notebooks.append({
-            "stem": r.stem,
-            "title": r.title,
-            "headline": findings.get("headline", ""),
-            "sentences": [
-                text for text in (findings.get("sentences") or {}).values()
-                if str(text).strip() not in str(findings.get("headline", ""))  # no repeats
-            ],
-            "figures": [{k: fig.get(k) for k in FIGURE_KEYS} for fig in findings.get("figures", [])],
-            "narrative": f"{r.stem}.html",
-            "full": f"{r.stem}.code.html",
-            "ipynb": f"{r.stem}.ipynb",
-        })
+    ordered = sorted(results, key=lambda r: r.stem)
+    notebooks = [index_view.notebook_entry(r.stem, r.title, r.findings) for r in ordered]
+    home = index_view.claims_home([nb["stem"] for nb in notebooks])
+    claims = index_view.claims_view(report_dir / "claims.csv", page=f"{home}.html" if home else None)
     html = env.get_template(INDEX_TEMPLATE).render(
         title=report_title(parameters),
+        kicker=report_kicker(parameters),
         params_label=label,
         notebooks=notebooks,
-        claims=_claims_table(report_dir / "claims.csv"),
+        claims=claims,
+        claims_home=home,
         command=canonical_command(parameters),
     )
     target = report_dir / "index.html"
