@@ -208,7 +208,7 @@ def test_record_phrase_singular_and_zero():
     r = record_since(_series({2020: 1, 2021: 4, 2022: 3, 2023: 2}), 2023)
     assert record_phrase(r) == "the fewest homicides since 2020, when there was 1"
     r = record_since(_series({2020: 0, 2021: 4, 2022: 3, 2023: 0}), 2023)
-    assert record_phrase(r) == "the same number as in 2020 (0), and the fewest since then"
+    assert record_phrase(r) == "the same number as in 2020 (none), and the fewest since then"
 
 
 def test_record_phrase_high_kind():
@@ -274,9 +274,17 @@ def test_change_phrase_no_change():
 
 def test_change_phrase_zero_counts_and_singular():
     assert change_phrase(compare_counts(0, 3), "2024", "2025") == "3 homicides in 2025, up from none in 2024"
-    assert change_phrase(compare_counts(5, 0), "2024", "2025") == f"no homicides in 2025, down from 5 in 2024 ({MINUS}100%)"
+    # A base under 10 gets no percentage: "-100%" from 5 to 0 would overstate what 5 deaths can show.
+    assert change_phrase(compare_counts(5, 0), "2024", "2025") == "no homicides in 2025, down from 5 in 2024"
+    assert change_phrase(compare_counts(12, 0), "2024", "2025") == f"no homicides in 2025, down from 12 in 2024 ({MINUS}100%)"
     assert change_phrase(compare_counts(0, 0), "2024", "2025") == "no homicides in 2025, the same as in 2024"
-    assert change_phrase(compare_counts(2, 1), "2024", "2025") == f"1 homicide in 2025, 1 fewer than the 2 in 2024 ({MINUS}50%)"
+    assert change_phrase(compare_counts(2, 1), "2024", "2025") == "1 homicide in 2025, down from 2 in 2024"
+    assert change_phrase(compare_counts(1, 4), "2024", "2025") == "4 homicides in 2025, up from 1 in 2024"
+
+
+def test_change_phrase_never_says_zero_percent_for_a_change():
+    assert change_phrase(compare_counts(77_161, 77_425), "2018", "2019").endswith("(+0.3%)")
+    assert change_phrase(compare_counts(100_000, 100_010), "2018", "2019").endswith("(a change of under 0.1%)")
 
 
 def test_change_phrase_partial_year_like_for_like():
@@ -297,7 +305,8 @@ def test_change_phrase_unequal_exposures_adds_rate_clause():
     assert c.rate_ratio == pytest.approx((24 / 3) / (109 / 12))  # 0.8807 -> 12% lower
     c = compare_counts(12, 4, exposure_a=12, exposure_b=2)  # illustrative: rate 1/month vs 2/month
     assert change_phrase(c, "2024", year_label(2025, 2)).endswith(
-        "allowing for the different lengths of the periods, the rate is 100% higher"
+        # 2 expected at the base rate: too few for a percentage, so the direction only.
+        "allowing for the different lengths of the periods, the rate is higher"
     )
 
 

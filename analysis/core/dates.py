@@ -62,3 +62,18 @@ def year_span(years: tuple[int, ...] | list[int]) -> str:
     if len(parts) <= 1:
         return "".join(parts)
     return f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def day_month_year(year: int, month: int, day: int) -> str:
+    """``"31 March 2025"`` (no leading zero)."""
+    return f"{int(day)} {month_name(month)} {int(year)}"
+
+
+def end_of_month(year: int, month: int) -> str:
+    """``"the end of June 2024"``."""
+    return f"the end of {month_year(year, month)}"
+
+
+def financial_year(end_year: int) -> str:
+    """``"2024/25"`` for the financial year April 2024 to March 2025 (ending in ``end_year``)."""
+    return f"{int(end_year) - 1}/{int(end_year) % 100:02d}"

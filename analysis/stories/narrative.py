@@ -1,31 +1,52 @@
-"""Turn computed results into sentences and finding titles.
+"""The sentence layer: computed results into sentences and finding titles that cannot say wrong things.
 
-No number is typed into any sentence here: every figure comes from the arguments. Each
-function returns a ``str`` and is written so the sentence stays true for records, ties,
-increases, decreases, no change, zero counts and partial years.
+No number is typed into any sentence here: every figure comes from the arguments. Each function
+returns a ``str`` and stays true and grammatical for records, ties, increases, decreases, no
+change, counts of 0, 1 or 1,000, and partial years. The rules, each kept by tests:
 
-Number formats:
-* tables use an ASCII hyphen-minus for negatives (:func:`fmt_int`, :func:`fmt_pct`,
-  :func:`fmt_rate`);
-* prose uses explicit signs with a true minus sign, U+2212 (:func:`fmt_signed`,
-  :func:`fmt_signed_pct`).
-Rounding is half away from zero on the decimal value as printed by Python (so 12.5 -> "13").
+* nouns agree with their counts ("1 homicide", "no victims under 25"; ``numbers.Noun``);
+* no percentage change on a base under :data:`SMALL_BASE` ("from 1 to 4", not "+300%");
+* ties are reported as ties, and a maximum reached in the first year of a series is "the highest
+  since the records began", not a "peak";
+* a record ("the fewest since 2014") never stands alone when the change behind it is within
+  what chance alone would produce (the caller adds :func:`chance_phrase`);
+* dates come from ``analysis.core.dates`` (one helper for every month and span).
+Number formats are ``analysis.stories.numbers`` (re-exported here).
 """
 
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal
 
 from analysis.core.dates import EN_DASH, _check_months, _months, month_range_label, year_label, year_span  # noqa: F401 - re-exported
+from analysis.stories.numbers import (  # noqa: F401 - re-exported: the sentence layer's one face
+    MINUS,
+    Noun,
+    _is_missing,
+    _round,
+    count_phrase,
+    fmt_int,
+    fmt_p,
+    fmt_pct,
+    fmt_rate,
+    fmt_signed,
+    fmt_signed_pct,
+    noun,
+)
 from analysis.stories.stats import CountComparison, Record
+
+if TYPE_CHECKING:
+    from analysis.stories.trend import Baseline, Trend
 
 __all__ = [
     "MINUS",
+    "SMALL_BASE",
     "caveat_series_start",
     "chance_phrase",
     "change_phrase",
+    "count_phrase",
     "fmt_int",
     "fmt_p",
     "fmt_pct",
@@ -33,113 +54,19 @@ __all__ = [
     "fmt_signed",
     "fmt_signed_pct",
     "month_range_label",
+    "peak_phrase",
     "record_phrase",
     "year_label",
     "year_span",
 ]
 
-MINUS = "\u2212"
-"""The minus sign used in prose (U+2212), as opposed to the hyphen-minus used in tables."""
-
-_MISSING = "n/a"
-
-
-# ---------------------------------------------------------------------------
-# numbers
-# ---------------------------------------------------------------------------
-
-
-def _is_missing(x: object) -> bool:
-    """True for None, NaN and pandas' NA (which refuses ``float()``)."""
-    if x is None:
-        return True
-    try:
-        return math.isnan(float(x))  # type: ignore[arg-type]
-    except TypeError:
-        return True
-
-
-def _round(x: float, digits: int) -> Decimal:
-    """Round half away from zero at ``digits`` decimals; never returns negative zero."""
-    d = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-    return d if d != 0 else abs(d)
-
-
-def fmt_int(x: float) -> str:
-    """Whole number with thousands separators for tables: ``1234 -> "1,234"``, ``-1234 -> "-1,234"``.
-
-    Floats are rounded to the nearest whole number (half away from zero); NaN/None give "n/a".
-    """
-    if _is_missing(x):
-        return _MISSING
-    return f"{int(_round(x, 0)):,}"
-
-
-def fmt_signed(x: float) -> str:
-    """Whole number with an explicit sign for prose: ``"+12"``, ``"\u221212"`` (U+2212), ``"0"``."""
-    if _is_missing(x):
-        return _MISSING
-    n = int(_round(x, 0))
-    if n > 0:
-        return f"+{n:,}"
-    if n < 0:
-        return f"{MINUS}{-n:,}"
-    return "0"
-
-
-def fmt_pct(x: float, digits: int = 0) -> str:
-    """Percentage for tables. ``x`` is already in percent: ``11.2 -> "11%"``, ``-11.0 -> "-11%"``."""
-    if _is_missing(x):
-        return _MISSING
-    return f"{_round(x, digits):,.{digits}f}%"
-
-
-def fmt_signed_pct(x: float, digits: int = 0) -> str:
-    """Percentage with an explicit sign for prose (``x`` in percent): ``"+12%"``, ``"\u221211%"``, ``"0%"``."""
-    if _is_missing(x):
-        return _MISSING
-    d = _round(x, digits)
-    body = f"{abs(d):,.{digits}f}%"
-    if d > 0:
-        return f"+{body}"
-    if d < 0:
-        return f"{MINUS}{body}"
-    return body
-
-
-def fmt_rate(x: float, digits: int = 2) -> str:
-    """Rate (e.g. per 100,000) with fixed decimals: ``1.0712 -> "1.07"``."""
-    if _is_missing(x):
-        return _MISSING
-    return f"{_round(x, digits):,.{digits}f}"
-
-
-def fmt_p(p: float) -> str:
-    """P value as ``"p = 0.44"`` (two significant digits) or ``"p < 0.001"``."""
-    if _is_missing(p):
-        return f"p = {_MISSING}"
-    if p < 0.001:
-        return "p < 0.001"
-    if p >= 1:
-        return "p = 1"
-    d = Decimal(repr(float(p)))
-    two_sig = d.quantize(Decimal(1).scaleb(d.adjusted() - 1), rounding=ROUND_HALF_UP)
-    return f"p = {two_sig.normalize():f}"
-
-
-# ---------------------------------------------------------------------------
-# labels
-# ---------------------------------------------------------------------------
+#: Smallest base count a percentage change is given for; below it the change is said in counts.
+SMALL_BASE = 10
 
 
 # ---------------------------------------------------------------------------
 # records
 # ---------------------------------------------------------------------------
-
-
-def _noun(noun: str, n: float) -> str:
-    """Naive singular: drop a trailing "s" when the count is exactly one."""
-    return noun[:-1] if n == 1 and noun.endswith("s") and not noun.endswith("ss") else noun
 
 
 def _gap_note(missing: tuple[int, ...], after: int) -> str:
@@ -153,12 +80,16 @@ def _gap_note(missing: tuple[int, ...], after: int) -> str:
 
 def record_phrase(
     record: Record,
-    noun: str = "homicides",
+    noun: "Noun | str" = "homicides",
     measure: Literal["count", "rate"] = "count",
     *,
     months_covered: int = 12,
+    short: bool = False,
 ) -> str:
     """Describe how the focus year ranks against earlier years, as a noun phrase.
+
+    ``short=True`` leaves out the value of the year it reaches back to ("the fewest since 2014"),
+    for titles.
 
     Examples (kind "low", count): ``"the fewest homicides since 2014, when there were 95"``;
     tie: ``"the same number as in 2014 (95), and the fewest since then"``; record:
@@ -174,6 +105,7 @@ def record_phrase(
         raise ValueError(f"measure must be 'count' or 'rate', got {measure!r}")
     if record.kind not in ("low", "high"):
         raise ValueError(f"record.kind must be 'low' or 'high', got {record.kind!r}")
+    what = noun_of(noun)
     if _check_months(months_covered) < 12:
         return (
             f"{record.focus} is covered only for {_months(months_covered)}, "
@@ -184,17 +116,17 @@ def record_phrase(
 
     low = record.kind == "low"
     if measure == "count":
-        superlative = f"the {'fewest' if low else 'most'} {noun}"
+        superlative = f"the {'fewest' if low else 'most'} {what.plural}"
         short_superlative = f"the {'fewest' if low else 'most'}"
         same = "the same number as"
 
         def amount(v: float) -> str:
-            return fmt_int(v)
+            return "none" if v == 0 else fmt_int(v)
 
         def when(v: float) -> str:
-            return f"when there {'was' if v == 1 else 'were'} {fmt_int(v)}"
+            return "when there were none" if v == 0 else f"when there {'was' if v == 1 else 'were'} {fmt_int(v)}"
 
-        opposite = f"{'more' if low else 'fewer'} {noun} than"  # focus less extreme than last year
+        opposite = f"{'more' if low else 'fewer'} {what.plural} than"
     else:
         superlative = f"the {'lowest' if low else 'highest'} rate"
         short_superlative = f"the {'lowest' if low else 'highest'}"
@@ -217,16 +149,67 @@ def record_phrase(
     since, since_value = record.since_year, record.since_value
     assert since is not None and since_value is not None  # is_record is False
     note = _gap_note(record.missing_years, since)
-    adjacent = since == record.previous_year
-    if adjacent:
+    if since == record.previous_year:
         where = f"in {since} ({amount(since_value)})"
         latest = "" if since == record.focus - 1 else ", the latest earlier year with data"
         if record.tie:
             return f"{same} {where}{latest}"
         return f"{opposite} {where}{latest}"
     if record.tie:
+        if short:
+            return f"{same} in {since}, and {short_superlative} since then"
         return f"{same} in {since} ({amount(since_value)}), and {short_superlative} since then{note}"
+    if short:
+        return f"{superlative} since {since}"
     return f"{superlative} since {since}, {when(since_value)}{note}"
+
+
+def noun_of(value: "Noun | str") -> Noun:
+    """The Noun for ``value`` (a Noun, or the plural of a known one)."""
+    return noun(value)
+
+
+def peak_phrase(values: "Mapping[int, float]", focus: int, what: "Noun | str" = "homicides") -> str:
+    """Where the focus year stands against the highest year of a series, as a sentence.
+
+    * the focus year is the highest: ``"2017 had the most homicides in the series (2003–2017), 69"``
+      (or "equals the highest" when an earlier year had as many);
+    * the highest year is the series' first: ``"The most homicides in the series, 216, were in 2003,
+      the first year of the records; 2025 had 97, 55% fewer"``;
+    * a maximum reached in several years is a tie: ``"... 2 in each of 9 years, first in 2003"``;
+    * counts under :data:`SMALL_BASE` are compared in counts, not percentages, and a focus year
+      with none says "none".
+    Values are whole-year counts indexed by year (later years than ``focus`` are ignored).
+    """
+    word = noun_of(what)
+    data = {int(y): float(v) for y, v in values.items() if int(y) <= focus and not _is_missing(v)}
+    if focus not in data:
+        raise ValueError(f"peak_phrase: no value for the focus year {focus}")
+    first, focus_value = min(data), data[focus]
+    high = max(data.values())
+    high_years = sorted(y for y, v in data.items() if v == high)
+    span = f"{first}{EN_DASH}{focus}" if first != focus else str(first)
+    if len(data) == 1:
+        return f"{focus} is the only year of the series, so it has no earlier high to compare with."
+    if focus_value == high:
+        if high_years[0] == focus:
+            return f"{focus} had the most {word.plural} in the series ({span}): {fmt_int(high)}."
+        return (f"{focus} equals the highest count in the series ({span}), {fmt_int(high)}, "
+                f"first reached in {high_years[0]}.")
+    if len(high_years) > 1:
+        where = f"{fmt_int(high)} in each of {len(high_years)} years, first in {high_years[0]}"
+    elif high_years[0] == first:
+        where = f"{fmt_int(high)} in {first}, the first year of the records"
+    else:
+        where = f"{fmt_int(high)} in {high_years[0]}"
+    if focus_value == 0:
+        compared = f"{focus} had none"
+    elif high < SMALL_BASE:
+        compared = f"{focus} had {fmt_int(focus_value)}"
+    else:
+        pct = 100 * (focus_value - high) / high
+        compared = f"{focus} had {fmt_int(focus_value)}, {fmt_pct(abs(pct))} fewer"
+    return f"The most {word.plural} in a year since the records began ({span}) were {where}; {compared}."
 
 
 # ---------------------------------------------------------------------------
@@ -234,30 +217,29 @@ def record_phrase(
 # ---------------------------------------------------------------------------
 
 
-def _count_with_noun(n: int, noun: str) -> str:
-    return f"no {noun}" if n == 0 else f"{fmt_int(n)} {_noun(noun, n)}"
-
-
 def change_phrase(
     comparison: CountComparison,
     base_label: str,
     focus_label: str,
-    noun: str = "homicides",
+    noun: "Noun | str" = "homicides",
 ) -> str:
     """Describe the change from the base count to the focus count.
 
     E.g. ``"97 homicides in 2025, 12 fewer than the 109 in 2024 (\u221211%)"``,
-    ``"... 12 more than the 97 in 2024 (+12%)"``, ``"97 homicides in 2025, the same as in 2024"``,
-    ``"3 homicides in 2025, up from none in 2024"``. Percentages are of the counts; when the
-    two periods have different exposures (e.g. a partial year) the exposure-adjusted rate
-    change is added, since the raw counts are not like for like.
+    ``"97 homicides in 2025, the same as in 2024"``, ``"3 homicides in 2025, up from none in 2024"``,
+    ``"4 homicides in 2025, up from 1 in 2024"`` (a base under :data:`SMALL_BASE` gets no
+    percentage). When the two periods have different exposures (e.g. a partial year) the
+    exposure-adjusted rate change is added, since the raw counts are not like for like.
     """
+    what = noun_of(noun)
     a, b = comparison.count_a, comparison.count_b
-    head = f"{_count_with_noun(b, noun)} in {focus_label}"
+    head = f"{count_phrase(b, what)} in {focus_label}"
     if a == b:
         body = f"{head}, the same as in {base_label}"
     elif a == 0:
         body = f"{head}, up from none in {base_label}"
+    elif a < SMALL_BASE:
+        body = f"{head}, {'up' if b > a else 'down'} from {fmt_int(a)} in {base_label}"
     elif b == 0:
         body = f"{head}, down from {fmt_int(a)} in {base_label} ({fmt_signed_pct(comparison.pct_change)})"
     else:
@@ -265,11 +247,18 @@ def change_phrase(
         direction = "more" if b > a else "fewer"
         body = (
             f"{head}, {fmt_int(diff)} {direction} than the {fmt_int(a)} in {base_label} "
-            f"({fmt_signed_pct(comparison.pct_change)})"
+            f"({_pct_of_change(comparison.pct_change)})"
         )
     if not math.isclose(comparison.exposure_a, comparison.exposure_b, rel_tol=1e-9):
         body += "; " + _rate_adjusted(comparison)
     return body
+
+
+def _pct_of_change(pct: float) -> str:
+    """A change of counts that differ as a signed percentage, never ``"0%"``: one decimal under 1%."""
+    if abs(pct) < 0.05:
+        return "a change of under 0.1%"
+    return fmt_signed_pct(pct, 1 if abs(pct) < 0.95 else 0)
 
 
 def _rate_adjusted(comparison: CountComparison) -> str:
@@ -283,6 +272,8 @@ def _rate_adjusted(comparison: CountComparison) -> str:
     rounded = _round(pct, 0)
     if rounded == 0:
         return f"{lead} is about the same"
+    if min(comparison.count_a, comparison.count_b) < SMALL_BASE:
+        return f"{lead} is {'higher' if rounded > 0 else 'lower'}"
     direction = "higher" if rounded > 0 else "lower"
     return f"{lead} is {fmt_pct(abs(pct))} {direction}"
 
@@ -337,11 +328,49 @@ def sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def relative_phrase(pct: float, digits: int = 0) -> str:
-    """``"55% below"``, ``"12% above"`` or ``"equal to"`` for a percentage change (in percent)."""
-    if _is_missing(pct):
-        return "not comparable with"
-    rounded = _round(abs(pct), digits)
-    if rounded == 0:
-        return "about equal to" if pct != 0 else "equal to"
-    return f"{fmt_pct(abs(pct), digits)} {'below' if pct < 0 else 'above'}"
+# ---------------------------------------------------------------------------
+# trends and pre-stated baselines
+# ---------------------------------------------------------------------------
+
+
+def trend_phrase(trend: "Trend | None", what: "Noun | str", *, area: str) -> str:
+    """The fitted trend over the series as a sentence, its interval and whether it is clear.
+
+    ``"Over 2003–2025, homicides in London fell by about 2.5% a year (95% interval 1.6% to 3.4%)."``;
+    a trend whose interval includes no change is said to be unclear; too few events, no trend.
+    """
+    word = noun_of(what)
+    if trend is None:
+        return f"There are too few {word.plural} in {area} to judge a trend over the years."
+    subject = f"the {word.singular} rate per 100,000 residents" if trend.per_capita else word.plural
+    span = f"{trend.first_year}{EN_DASH}{trend.last_year}"
+    level = f"{round(100 * trend.level)}% interval"
+    if not trend.significant:
+        return (
+            f"Over {span}, {subject} in {area} show no clear trend: the fitted change is "
+            f"{fmt_signed_pct(trend.pct_per_year, 1)} a year ({level} {fmt_signed_pct(trend.lower, 1)} to "
+            f"{fmt_signed_pct(trend.upper, 1)}), which includes no change."
+        )
+    verb = "fell" if trend.pct_per_year < 0 else "rose"
+    low, high = sorted((abs(trend.lower), abs(trend.upper)))
+    return (
+        f"Over {span}, {subject} in {area} {verb} by about {fmt_pct(abs(trend.pct_per_year), 1)} a year "
+        f"({level} {fmt_pct(low, 1)} to {fmt_pct(high, 1)}), judged over the whole series with a model "
+        "that allows for more variation than independent deaths would give."
+    )
+
+
+def baseline_phrase(baseline: "Baseline | None", what: "Noun | str", focus: int, count: float) -> str:
+    """The focus year against the average of the years before it (a baseline stated in advance)."""
+    word = noun_of(what)
+    if baseline is None:
+        return f"There are not enough earlier whole years to compare {focus} with their average."
+    span = f"{baseline.first_year}{EN_DASH}{baseline.last_year}"
+    mean = baseline.mean
+    head = f"{count_phrase(count, word)} in {focus}, against an average of {mean:,.1f} a year in {span}"
+    if mean < SMALL_BASE or count == mean:
+        return head + "."
+    pct = 100 * (count - mean) / mean
+    direction = "fewer" if pct < 0 else "more"
+    return f"{head} ({fmt_pct(abs(pct))} {direction}); " + chance_phrase(baseline.comparison).replace(
+        "a change of this size", "a difference of this size") + "."
