@@ -370,3 +370,14 @@ def test_new_crime_release_leaves_other_series_unchanged(with_new_crime_release)
     files = render_files(with_new_crime_release)
     for name in ("population.csv", "homicide_monthly.csv", "homicide_breakdowns.csv", "homicide_rates_ons.csv", "areas.csv"):
         assert files[name] == (SERIES_DIR / name).read_bytes(), name
+
+
+def test_the_data_log_lists_every_evidence_basis():
+    """Verdicts and pages name their basis from one vocabulary; the data log defines each term."""
+    from analysis.core.paths import DATA_DIR
+    from analysis.data import bases
+
+    log = (DATA_DIR / "README.md").read_text(encoding="utf-8")
+    section = log.split("### Evidence bases", 1)[1].split("\n### ", 1)[0]
+    for basis in bases.BASES:
+        assert f"| {basis} |" in section, f"data/README.md does not define the basis {basis!r}"

@@ -8,7 +8,6 @@ import pandas as pd
 
 from analysis.core.paths import PUBLISHED_FIGURES
 from analysis.data import schemas
-from analysis.data.readers import numeric_column, read_csv, require_columns
 
 
 def read_published(path: Path = PUBLISHED_FIGURES) -> pd.DataFrame:
@@ -17,11 +16,7 @@ def read_published(path: Path = PUBLISHED_FIGURES) -> pd.DataFrame:
     Every row names its source title, URL and publication date; ``used_in_series`` says whether
     the build uses it (``yes``) or keeps it only as evidence, e.g. of a revision (``no``).
     """
-    path = Path(path)
-    frame = read_csv(path)
-    require_columns(frame, path, {c: (c,) for c in schemas.PUBLISHED.columns})
-    frame = frame.assign(value=numeric_column(frame, "value", path))
-    return schemas.validate(frame[list(schemas.PUBLISHED.columns)], schemas.PUBLISHED, path)
+    return schemas.read_cited_table(path, schemas.PUBLISHED, numbers=("value",))
 
 
 def published_value(published: pd.DataFrame, series: str, period: str, area: str = "London", *, used_only: bool = False) -> pd.DataFrame:

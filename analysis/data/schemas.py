@@ -316,6 +316,19 @@ HOMICIDE_RATES_ONS = pa.DataFrameSchema(
 )
 
 
+def read_cited_table(path: Path, schema: pa.DataFrameSchema, *, numbers: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A small hand-kept table under ``data/`` (each row citing its source), read and validated:
+    its columns checked by name, ``numbers`` converted (an error names the row), then ``schema``.
+    Returns the schema's columns only, in its order."""
+    from analysis.data.readers import numeric_column, read_csv, require_columns
+
+    path = Path(path)
+    frame = read_csv(path)
+    require_columns(frame, path, {c: (c,) for c in schema.columns})
+    frame = frame.assign(**{c: numeric_column(frame, c, path) for c in numbers})
+    return validate(frame[list(schema.columns)], schema, path)
+
+
 def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, path: Path | str | None) -> pd.DataFrame:
     """Validate ``frame`` against ``schema``; return it unchanged or raise one DataError line.
 

@@ -41,6 +41,12 @@ def _read(name: str, series_dir: Path = SERIES_DIR) -> pd.DataFrame:
     return _read_cached(str(path), stat.st_mtime_ns, stat.st_size).copy()
 
 
+def file_stamp(name: str, series_dir: Path = SERIES_DIR) -> tuple[int, int]:
+    """``(mtime_ns, size)`` of one series file: a key for caches of values derived from it."""
+    stat = (Path(series_dir) / name).stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
 def areas(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
     """London and its 33 local authorities: ``area_code, area, level, policed_by_met``."""
     return _read("areas.csv", series_dir)
@@ -48,12 +54,17 @@ def areas(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
 
 def area_code(area: str, series_dir: Path = SERIES_DIR) -> str:
     """ONS code of an area given by its ONS name (case and '&'/'and' insensitive); ParameterError if unknown."""
-    table = areas(series_dir)
+    codes = _area_codes(Path(series_dir), file_stamp("areas.csv", series_dir))
     key = _name_key(area)
-    match = table[table["area"].map(_name_key) == key]
-    if match.empty:
+    if key not in codes:
         raise ParameterError(f"unknown area '{area}'")
-    return str(match["area_code"].iloc[0])
+    return codes[key]
+
+
+@functools.lru_cache(maxsize=8)
+def _area_codes(series_dir: Path, stamp: tuple[int, int]) -> dict[str, str]:
+    table = areas(series_dir)
+    return {_name_key(name): str(code) for name, code in zip(table["area"], table["area_code"])}
 
 
 def _name_key(name: str) -> str:
@@ -74,6 +85,11 @@ def homicide_annual(area: str = LONDON, series_dir: Path = SERIES_DIR) -> pd.Dat
     its text columns empty (''): victims end in 2025 (London, published) or March 2024
     (boroughs); offences run from April 2010.
     """
+    return _homicide_annual(area, Path(series_dir), file_stamp("homicide_annual.csv", series_dir)).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _homicide_annual(area: str, series_dir: Path, stamp: tuple[int, int]) -> pd.DataFrame:
     code = area_code(area, series_dir)
     table = _read("homicide_annual.csv", series_dir)
     table = table[table["area_code"] == code].set_index("year").sort_index()
@@ -97,6 +113,12 @@ def population_for(years: list[int] | pd.Index, area: str = LONDON, series_dir: 
     Returns a frame indexed by year with ``population`` (persons), ``population_year`` (the
     mid-year actually used) and ``carried_forward`` (True where it is not the same year).
     """
+    stamp = file_stamp("population.csv", series_dir)
+    return _population_for(tuple(int(y) for y in years), area, Path(series_dir), column, stamp).copy()
+
+
+@functools.lru_cache(maxsize=1024)
+def _population_for(years: tuple[int, ...], area: str, series_dir: Path, column: str, stamp: tuple[int, int]) -> pd.DataFrame:
     pop = population(area, series_dir)[column].dropna()
     rows = []
     for year in years:
@@ -117,6 +139,12 @@ def breakdown(area: str, dimension: str, ages: str = "all", series_dir: Path = S
     Covers the years with open data only (published-only years have no breakdowns); categories
     with no victims in a year are 0. Counts are victims.
     """
+    stamps = (file_stamp("homicide_breakdowns.csv", series_dir), file_stamp("homicide_monthly.csv", series_dir))
+    return _breakdown(area, dimension, ages, Path(series_dir), stamps).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _breakdown(area: str, dimension: str, ages: str, series_dir: Path, stamps: tuple) -> pd.DataFrame:
     code = area_code(area, series_dir)
     table = _read("homicide_breakdowns.csv", series_dir)
     years = sorted(_read("homicide_monthly.csv", series_dir)["year"].unique())
@@ -168,6 +196,13 @@ def met_arrests(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
 def published() -> pd.DataFrame:
     """The cited table of figures known only from publications."""
     return read_published()
+
+
+def caveats() -> pd.DataFrame:
+    """The cited table of caveats explaining figures from outside the data (``data/caveats.csv``)."""
+    from analysis.data.caveats import read_caveats
+
+    return read_caveats()
 
 
 def all_annual(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
