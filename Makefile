@@ -9,10 +9,14 @@ AREA   ?= London
 
 .PHONY: setup browser report notebooks data test reproduce clean-reports benchmark
 
+# The project is installed in editable mode (the notebooks' kernels import the working tree).
+# setuptools prints a generic advisory for every editable install of a package that sits at the
+# top of its project ("careful with folders ... of the same name"); that is the intended layout
+# here, so that one message is filtered, nothing else.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
 setup: $(VENV)/.installed

@@ -47,7 +47,8 @@ from analysis.present.style import (
 
 __all__ = [
     "DPI", "OKABE_ITO", "PALETTE", "comma_ticks", "count_ticks", "figure", "highlight_point", "house_style",
-    "integer_years", "interval_band", "label_axes", "label_bars", "label_line_end", "mark_published", "note",
+    "integer_years", "interval_band", "label_axes", "label_bars", "label_line_end", "label_lines", "mark_published",
+    "mark_published_bars", "note",
     "source_note", "start_at_zero", "styled", "vline_break",
 ]
 
@@ -179,10 +180,11 @@ def highlight_point(
     color: str | None = None,
     offset: tuple[float, float] | None = None,
 ) -> Text:
-    """Mark the point the title talks about with a larger dot and a short label.
+    """Mark the point the title talks about with a larger dot and a short label beside it.
 
-    The label goes above and to the left of points in the right quarter of the x range, above
-    and to the right otherwise; ``offset`` (points) overrides that.
+    The label is centred on the point, above it, unless a line's point within two x-units is
+    higher (then below, where the curve leaves room), so it never sits on a neighbouring point;
+    ``offset`` (points) overrides that.
     """
     color = color or PALETTE["highlight"]
     ax.plot(
@@ -190,12 +192,18 @@ def highlight_point(
         markeredgecolor="white", markeredgewidth=1.5, zorder=6, label="_nolegend_",
     )
     if offset is None:
-        left, right = ax.get_xlim()
-        near_right = (x - left) > 0.75 * (right - left)
-        offset = (-8.0, 10.0) if near_right else (8.0, 10.0)
+        near: list[float] = []
+        for line in ax.get_lines():
+            xs, ys = (np.asarray(v, dtype=float) for v in line.get_data())
+            if xs.shape != ys.shape or not np.issubdtype(xs.dtype, np.number):
+                continue
+            mask = (np.abs(xs - x) <= 2) & (xs != x) & np.isfinite(ys)
+            near.extend(ys[mask].tolist())
+        below = bool(near) and max(near) > y and y > ax.get_ylim()[0] + 0.15 * (ax.get_ylim()[1] - ax.get_ylim()[0])
+        offset = (0.0, -12.0) if below else (0.0, 10.0)
     return ax.annotate(
         label, xy=(x, y), xytext=offset, textcoords="offset points",
-        ha="right" if offset[0] < 0 else "left", va="bottom",
+        ha="center", va="top" if offset[1] < 0 else "bottom",
         fontsize=10, fontweight="bold", color=color, zorder=7, annotation_clip=False,
     )
 
@@ -222,18 +230,25 @@ def interval_band(
 def mark_published(
     ax: Axes, x: Any, y: Any, label: str = "published figure only"
 ) -> Any:
-    """Plot values known only from published statements as hollow black diamonds.
+    """Plot values known only from published statements as hollow points on a line chart.
 
-    Shape (diamond, not dot) and fill (hollow) set them apart without relying on colour.
+    The house marker language for "published, not in an open data file" (with
+    :func:`mark_published_bars` for bars): hollow, black-edged, never hatched.
     """
     x_arr = np.atleast_1d(np.asarray(x, dtype=float))
     y_arr = np.atleast_1d(np.asarray(y, dtype=float))
     (line,) = ax.plot(
-        x_arr, y_arr, linestyle="none", marker="D", markersize=7,
+        x_arr, y_arr, linestyle="none", marker="o", markersize=7,
         markerfacecolor="white", markeredgecolor=PALETTE["published"], markeredgewidth=1.6,
         color=PALETTE["published"], label=label, zorder=6,
     )
     return line
+
+
+def mark_published_bars(ax: Axes, x: Any, height: Any, label: str = "published figure only", *, width: float = 0.75) -> Any:
+    """Bars for values known only from published statements: hollow, black-edged (no hatching)."""
+    return ax.bar(x, height, width=width, facecolor="white", edgecolor=PALETTE["published"], linewidth=1.6,
+                  label=label, zorder=3)
 
 
 def vline_break(ax: Axes, x: float, label: str) -> Text:
@@ -254,3 +269,32 @@ def count_ticks(ax: Axes, *, axis: str = "y") -> None:
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_locator(ticker.MaxNLocator(integer=True, min_n_ticks=2))
     target.set_major_formatter(ticker.StrMethodFormatter("{x:,.0f}"))
+
+
+def label_lines(ax: Axes, labels: Sequence[tuple[float, float, str, str]], *, min_gap_pt: float = 12.0) -> list[Text]:
+    """Label lines directly at their last points instead of with a legend (FT / Economist style).
+
+    ``labels``: ``(x, y, text, colour)`` for each line's end. Labels sit just right of the
+    points, in the line's colour, nudged apart vertically so that none overlaps another (at
+    least ``min_gap_pt`` points between baselines); the axes keep room on the right for them.
+    """
+    if not labels:
+        return []
+    fig = ax.figure
+    height_pt = ax.get_position().height * fig.get_size_inches()[1] * 72
+    low, high = ax.get_ylim()
+    per_pt = (high - low) / max(height_pt, 1.0)
+    order = sorted(range(len(labels)), key=lambda i: labels[i][1])
+    placed: dict[int, float] = {}
+    floor = -math.inf
+    for i in order:
+        y = max(labels[i][1], floor + min_gap_pt * per_pt) if floor > -math.inf else labels[i][1]
+        placed[i] = y
+        floor = y
+    texts = []
+    for i, (x, y, text, colour) in enumerate(labels):
+        texts.append(ax.annotate(
+            text, xy=(x, y), xytext=(6, (placed[i] - y) / per_pt if per_pt else 0), textcoords="offset points",
+            ha="left", va="center", fontsize=LABEL_SIZE, fontweight="bold", color=colour, annotation_clip=False,
+        ))
+    return texts

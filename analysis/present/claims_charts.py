@@ -23,7 +23,7 @@ from analysis.stories.claims import (
 
 
 def plot_verdicts(table: pd.DataFrame, title: str):
-    """Horizontal bars: number of claims per verdict, value on each bar."""
+    """Horizontal bars: number of claims per verdict and basis, value on each bar, labels on the axis."""
     with charts.house_style():
         return _plot_verdicts(table, title)
 
@@ -32,9 +32,9 @@ def _plot_verdicts(table: pd.DataFrame, title: str):
     counts = verdict_counts(table).iloc[::-1]
     fig, ax = charts.figure(
         title,
-        f"Quantitative claims in the {story_description()}, by verdict after recomputing each from the data",
+        f"Quantitative claims in the {story_description()}, by verdict and by the basis the verdict rests on",
         charts.source_note("seeds/claims.yml checked against data/series and data/published_figures.csv"),
-        figsize=(10, 4.8),
+        figsize=(10, 1.6 + 0.45 * len(counts)),
     )
     colours = {
         SUPPORTED: charts.PALETTE["shooting"],
@@ -44,17 +44,19 @@ def _plot_verdicts(table: pd.DataFrame, title: str):
         NOT_SUPPORTED: charts.PALETTE["highlight"],
         CANNOT_CHECK: charts.PALETTE["muted"],
     }
-    bars = ax.barh(counts["verdict"], counts["claims"], color=[colours[v] for v in counts["verdict"]], height=0.6)
+    labels = [f"{v} ({b})" for v, b in zip(counts["verdict"], counts["basis"])]
+    bars = ax.barh(labels, counts["claims"], color=[colours[v] for v in counts["verdict"]], height=0.6)
     charts.label_bars(ax, bars)
     ax.set_xlabel("Number of claims")
     ax.grid(axis="y", visible=False)
     ax.set_xlim(left=0)
+    charts.count_ticks(ax, axis="x")
     return fig
 
 
 def _fmt_figure(value: float | None, unit: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
+        return "\u2014"
     if "year" in unit:
         return str(int(value))
     if float(value).is_integer():
@@ -62,16 +64,27 @@ def _fmt_figure(value: float | None, unit: str) -> str:
     return f"{value:,.3f}".rstrip("0").rstrip(".")
 
 
+def summary_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The claims as a reader scans them: claim, claimed and computed figures, verdict and basis (text only)."""
+    return pd.DataFrame({
+        "claim": table["claim"],
+        "claimed": [_fmt_figure(v, u) for v, u in zip(table["claimed"], table["unit"])],
+        "computed": [_fmt_figure(v, u) for v, u in zip(table["computed"], table["unit"])],
+        "verdict": table["verdict"],
+        "basis": table["basis"],
+    })
+
+
 def describe(row: Any) -> tuple[str, str]:
-    """One claim's check as a paragraph: claim, claimed and computed figures, verdict, basis.
+    """One claim's check as a paragraph: claim, claimed and computed figures, verdict with its basis, evidence.
 
     Returns ``(markdown, plain text)``. Every piece is plain text made literal (the claim and the
-    basis come from files), so nothing in them can become markup on the page.
+    evidence come from files), so nothing in them can become markup on the page.
     """
-    figures = (
-        f"Claimed {_fmt_figure(row.claimed, row.unit)} ({row.unit}); "
-        f"computed {_fmt_figure(row.computed, row.unit)} ({row.series_used}, {row.period_used})."
-    )
-    verdict = f"Verdict: {row.verdict}."
-    markdown = md.paragraph(md.bold(row.claim), md.literal(figures), md.italic(verdict), md.literal(row.basis))
-    return markdown, f"{row.claim} {figures} {verdict} {row.basis}"
+    computed = _fmt_figure(row.computed, row.unit)
+    figures = f"Claimed {_fmt_figure(row.claimed, row.unit)} ({row.unit})"
+    source = "a published statement" if row.basis == "published statement" else row.basis
+    figures += f"; computed {computed} from {source} ({row.period_used})." if computed != "\u2014" else "."
+    verdict = f"Verdict: {row.verdict}" + (f", on {source}." if row.basis != "no data" else ".")
+    markdown = md.paragraph(md.bold(row.claim), md.literal(figures), md.italic(verdict), md.literal(row.evidence))
+    return markdown, f"{row.claim} {figures} {verdict} {row.evidence}"

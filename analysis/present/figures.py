@@ -150,18 +150,6 @@ def show(fig: Figure, *, record: Mapping[str, Any]) -> None:
     plt.close(fig)
 
 
-def table_text(table: pd.DataFrame, max_rows: int = 40) -> str:
-    """A table as plain text (for the notebook's regression checks), with a count of rows left out."""
-    if max_rows < 1:
-        raise ValueError("max_rows must be at least 1")
-    shown = table if len(table) <= max_rows else table.head(max_rows)
-    text = shown.to_string(index=False)
-    hidden = len(table) - len(shown)
-    if hidden:
-        text += f"\n… {hidden:,} more row{'s' if hidden != 1 else ''}"
-    return text
-
-
 # --------------------------------------------------------------------------------------------
 # Findings: what a notebook found, for the report
 # --------------------------------------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""Charts of notebook 01 (homicide decline), in the house style; each returns an unsaved figure."""
+"""Charts of notebook 01 (homicide), in the house style; each returns an unsaved figure.
+
+One marker language on every chart: values from open records are filled; a whole-year total known
+only from a published statement is hollow (white, black edge); the focus year is vermillion.
+Counts have whole-number ticks; the source line names the publisher and the dataset.
+"""
 
 from __future__ import annotations
 
@@ -7,158 +12,192 @@ import pandas as pd
 from analysis.present import charts, sources
 from analysis.stories import narrative, tables
 from analysis.stories.params import ResolvedParameters
+from analysis.stories.tables import RECORDED_OFFENCES, VICTIMS, Measure
+
+METHOD_STYLE = {
+    "Knife or sharp implement": ("knife", "-"),
+    "Shooting": ("shooting", "--"),
+    "Other methods": ("other", "-."),
+    "Not known": ("muted", ":"),
+}
 
 
-def _source_line(table: pd.DataFrame, population: bool = False) -> str:
-    names = [sources.SOURCE_VICTIMS]
-    if (table["source"] == "published").any():
+def _sources(*, victims: bool = True, offences: bool = False, published: bool = False, population: bool = False) -> str:
+    names = [sources.SOURCE_VICTIMS] if victims else []
+    if offences:
+        names.append(sources.SOURCE_OFFENCES)
+    if published:
         names.append(sources.SOURCE_PUBLISHED)
     if population:
         names.append(sources.SOURCE_POPULATION)
     return charts.source_note(*names)
 
 
+def _published(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table["source"] == "published"]
+
+
 @charts.styled
-def plot_counts(table: pd.DataFrame, p: ResolvedParameters, title: str, *, noun: str = "homicides", ylabel: str = "Victims per year"):
-    """Bar chart of whole-year counts with exact 95% intervals; published-only years hollow; focus year highlighted."""
-    whole = tables.whole_years(table)
+def plot_counts(victims: pd.DataFrame, offences: pd.DataFrame, p: ResolvedParameters, title: str, lead: Measure):
+    """Victims per whole year as bars with exact intervals, recorded offences beside them as a line."""
+    v = tables.whole_years(victims)
+    o = tables.whole_years(offences)
+    first = int(min(v["year"].min() if len(v) else 9999, o["year"].min() if len(o) else 9999))
+    last = int(max(v["year"].max() if len(v) else 0, o["year"].max() if len(o) else 0))
     fig, ax = charts.figure(
         title,
-        f"{p.area}, homicide victims by year recorded, {int(whole['year'].min())}–{int(whole['year'].max())}, with {sources.CI_LABEL}s",
-        _source_line(whole),
+        f"{p.area}, homicide victims (bars, with {sources.CI_LABEL}s) and recorded homicide offences "
+        f"(line) per whole year, {first}–{last}",
+        _sources(offences=len(o) > 0, published=len(_published(v)) > 0),
     )
-    open_rows = whole[whole["source"] == "open data"]
-    pub_rows = whole[whole["source"] == "published"]
-    colours = [charts.PALETTE["highlight"] if y == p.year else charts.PALETTE["primary"] for y in open_rows["year"]]
-    ax.bar(open_rows["year"], open_rows["victims"], color=colours, width=0.75, label="open data (victim records)")
-    if len(pub_rows):
-        edge = [charts.PALETTE["highlight"] if y == p.year else charts.PALETTE["published"] for y in pub_rows["year"]]
-        ax.bar(pub_rows["year"], pub_rows["victims"], width=0.75, facecolor="white", edgecolor=edge, linewidth=1.6, hatch="//", label="published total only")
-    ax.errorbar(whole["year"], whole["victims"], yerr=[whole["victims"] - whole["lower"], whole["upper"] - whole["victims"]],
-                fmt="none", ecolor=charts.PALETTE["muted"], elinewidth=1, capsize=2, label=sources.CI_LABEL)
-    charts.label_axes(ax, None, ylabel)
+    if len(v):
+        opened = v[v["source"] != "published"]
+        ax.bar(opened["year"], opened["victims"], width=0.75, color=charts.PALETTE["primary"], label="victims (open records)")
+        pub = _published(v)
+        if len(pub):
+            charts.mark_published_bars(ax, pub["year"], pub["victims"], label="victims (published total only)")
+        ax.errorbar(v["year"], v["victims"], yerr=[v["victims"] - v["lower"], v["upper"] - v["victims"]],
+                    fmt="none", ecolor=charts.PALETTE["muted"], elinewidth=1, capsize=2, label="_nolegend_")
+    if len(o):
+        ax.plot(o["year"], o["offences"], color=charts.PALETTE["secondary"], marker="o", markersize=3.5,
+                linewidth=1.6, label="recorded offences")
+    focus = (v if lead is VICTIMS else o)
+    row = focus[focus["year"] == p.year]
+    charts.label_axes(ax, None, "Homicides per year")
     charts.integer_years(ax)
     charts.start_at_zero(ax)
-    ax.legend(loc="upper right", frameon=False)
-    partial = table[table["months_covered"] < 12]
-    if len(partial):
-        labels = ", ".join(narrative.month_range_label(int(r.year), int(r.months_covered)) for r in partial.itertuples())
-        charts.note(fig, f"Partial years are left out: {labels}.")
+    charts.count_ticks(ax)
+    if len(row):
+        value = float(row[lead.key].iloc[0])
+        charts.highlight_point(ax, p.year, value, f"{p.year}: {narrative.fmt_int(value)}")
+    ax.legend(loc="upper right", frameon=False, fontsize=9)
+    partial = [narrative.month_range_label(int(r.year), int(r.months_covered))
+               for t in (victims, offences) for r in t[t["months_covered"] < 12].itertuples()]
+    if partial:
+        charts.note(fig, f"Partial years are left out: {', '.join(dict.fromkeys(partial))}.")
     return fig
 
 
 @charts.styled
-def plot_rates(table: pd.DataFrame, p: ResolvedParameters, title: str, *, ylabel: str = "Victims per 100,000 residents"):
-    """Line of whole-year rates with a shaded exact interval; carried-forward denominators and the 2021 census re-basing noted."""
-    whole = tables.whole_years(table).dropna(subset=["rate"])
+def plot_rates(victims: pd.DataFrame, offences: pd.DataFrame, p: ResolvedParameters, title: str, lead: Measure):
+    """Rates per 100,000 residents, whole years: victims with a shaded exact interval, offences as a line."""
+    v = tables.whole_years(victims).dropna(subset=["rate"])
+    o = tables.whole_years(offences).dropna(subset=["rate"])
     fig, ax = charts.figure(
         title,
-        f"{p.area}, homicide victims per 100,000 residents (ONS mid-year population), with {sources.CI_LABEL}",
-        _source_line(whole, population=True),
+        f"{p.area}, homicide victims and recorded homicide offences per 100,000 residents (ONS mid-year "
+        f"population), with the {sources.CI_LABEL} of the victims' rate",
+        _sources(offences=len(o) > 0, published=len(_published(v)) > 0, population=True),
     )
-    charts.interval_band(ax, whole["year"], whole["rate_lower"], whole["rate_upper"], charts.PALETTE["primary"], sources.CI_LABEL)
-    ax.plot(whole["year"], whole["rate"], color=charts.PALETTE["primary"], marker="o", markersize=4, label="rate")
-    pub = whole[whole["source"] == "published"]
-    if len(pub):
-        charts.mark_published(ax, pub["year"], pub["rate"], label="from a published total")
-    if p.year in set(whole["year"]):
-        row = whole[whole["year"] == p.year].iloc[0]
-        charts.highlight_point(ax, p.year, row["rate"], f"{p.year}: {narrative.fmt_rate(row['rate'])}")
-    if whole["year"].min() < tables.CENSUS_BREAK <= whole["year"].max():
+    if len(v):
+        charts.interval_band(ax, v["year"], v["rate_lower"], v["rate_upper"], charts.PALETTE["primary"], "_nolegend_")
+        ax.plot(v["year"], v["rate"], color=charts.PALETTE["primary"], marker="o", markersize=4, label="victims")
+        pub = _published(v)
+        if len(pub):
+            charts.mark_published(ax, pub["year"], pub["rate"], label="from a published total")
+    if len(o):
+        ax.plot(o["year"], o["rate"], color=charts.PALETTE["secondary"], linestyle="--", marker="o", markersize=3,
+                label="recorded offences")
+    focus = v if lead is VICTIMS else o
+    row = focus[focus["year"] == p.year]
+    if len(v) and v["year"].min() < tables.CENSUS_BREAK <= v["year"].max():
         charts.vline_break(ax, tables.CENSUS_BREAK - 0.5, "population re-based on Census 2021")
-    charts.label_axes(ax, None, ylabel)
+    charts.label_axes(ax, None, "Homicides per 100,000 residents")
     charts.integer_years(ax)
     charts.start_at_zero(ax)
-    ax.legend(loc="best", frameon=False)
-    carried = whole[whole["carried_forward"].astype(bool)]
-    notes = []
-    if len(carried):
-        notes.append(
-            "; ".join(f"{int(r.year)} uses the mid-{int(r.population_year)} population (no later estimate yet)" for r in carried.itertuples())
-        )
-    notes.append("Rates for 2012–2020 use the pre-2021 population series, which overstated the population, so they are slightly low.")
-    charts.note(fig, " ".join(n if n.endswith(".") else n + "." for n in notes))
+    if len(row):
+        charts.highlight_point(ax, p.year, float(row["rate"].iloc[0]), f"{p.year}: {narrative.fmt_rate(row['rate'].iloc[0])}")
+    ax.legend(loc="lower left", frameon=False, fontsize=9)
+    notes = [f"{int(r.year)} uses the mid-{int(r.population_year)} population (the latest estimate)"
+             for r in pd.concat([v, o]).drop_duplicates("year").itertuples() if bool(r.carried_forward)]
+    notes.append("Rates to 2020 use the pre-2021 population series, which the Census 2021 re-basing lowered, "
+                 "so they are slightly lower than on the new basis.")
+    charts.note(fig, "; ".join(notes[:-1]) + (". " if len(notes) > 1 else "") + notes[-1])
     return fig
 
 
 @charts.styled
-def plot_methods(methods: pd.DataFrame, area: str, title: str, *, ylabel: str = "Victims per year"):
-    """Lines of victims per year by method group (knife, shooting, other, not known)."""
+def plot_methods(methods: pd.DataFrame, p: ResolvedParameters, title: str, year: int, *, what: str = "victims"):
+    """Victims per year by method of killing, each line labelled at its end; the year shown marked."""
     fig, ax = charts.figure(
         title,
-        f"{area}, homicide victims by method of killing, whole years of victim-level open data",
-        charts.source_note(sources.SOURCE_VICTIMS),
+        f"{p.area}, homicide {what} per year by method of killing, whole years of victim records to {year}",
+        _sources(),
     )
-    colours = {
-        "Knife or sharp implement": charts.PALETTE["knife"],
-        "Shooting": charts.PALETTE["shooting"],
-        "Other methods": charts.PALETTE["other"],
-        "Not known": charts.PALETTE["muted"],
-    }
-    styles = {"Knife or sharp implement": "-", "Shooting": "--", "Other methods": "-.", "Not known": ":"}
-    for column, colour in colours.items():
-        ax.plot(methods["year"], methods[column], color=colour, linestyle=styles[column], marker="o", markersize=3, label=column)
-    charts.label_axes(ax, None, ylabel)
+    ends = []
+    for column, (colour_key, style) in METHOD_STYLE.items():
+        colour = charts.PALETTE[colour_key]
+        ax.plot(methods["year"], methods[column], color=colour, linestyle=style, marker="o", markersize=3)
+        last = methods.iloc[-1]
+        ends.append((float(last["year"]), float(last[column]), column, colour))
+    ax.axvline(year, color=charts.PALETTE["muted"], linewidth=0.8, linestyle=":", zorder=1)
+    charts.label_axes(ax, None, f"{what.capitalize()} per year")
     charts.integer_years(ax)
     charts.start_at_zero(ax)
-    ax.legend(loc="upper right", frameon=False)
+    charts.count_ticks(ax)
+    charts.label_lines(ax, ends)
     return fig
 
 
 @charts.styled
-def plot_monthly(table: pd.DataFrame, area: str, title: str):
-    """Monthly counts (thin bars) and the rolling 12-month total (line, right axis)."""
-    period = pd.to_datetime({"year": table["year"], "month": table["month"], "day": 1})
+def plot_monthly(table: pd.DataFrame, p: ResolvedParameters, title: str, m: Measure):
+    """The rolling 12-month total through the series to the focus period's last month (one axis)."""
+    rows = table.dropna(subset=["rolling_12_months"])
+    x = rows["year"] + (rows["month"] - 0.5) / 12
+    what = "recorded homicide offences" if m is RECORDED_OFFENCES else "homicide victims"
     fig, ax = charts.figure(
         title,
-        f"{area}, homicide victims per month (bars, left axis) and in the preceding 12 months (line, right axis)",
-        charts.source_note(sources.SOURCE_VICTIMS),
+        f"{p.area}, {what} in the 12 months to each month",
+        _sources(victims=m is not RECORDED_OFFENCES, offences=m is RECORDED_OFFENCES),
     )
-    ax.bar(period, table["victims"], width=25, color=charts.PALETTE["muted"], label="victims in the month")
-    charts.label_axes(ax, None, "Victims per month")
+    ax.plot(x, rows["rolling_12_months"], color=charts.PALETTE["primary"], linewidth=2)
+    last = rows.iloc[-1]
+    charts.label_axes(ax, None, f"{what.capitalize()} in 12 months")
+    charts.integer_years(ax)
     charts.start_at_zero(ax)
-    right = ax.twinx()
-    right.plot(period, table["rolling_12_months"], color=charts.PALETTE["primary"], linewidth=2, label="rolling 12-month total")
-    right.set_ylabel("Victims in the last 12 months")
-    right.set_ylim(bottom=0)
-    right.grid(False)
-    handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-    ax.legend(handles=handles, loc="upper right", frameon=False)
+    charts.count_ticks(ax)
+    charts.highlight_point(ax, float(x.iloc[-1]), float(last["rolling_12_months"]), narrative.fmt_int(last["rolling_12_months"]))
     return fig
 
 
 @charts.styled
-def plot_ytd(table: pd.DataFrame, area: str, months: int, focus: int, title: str):
-    """Bars of January-to-month counts by year, the focus year highlighted and labelled."""
-    label = narrative.month_range_label(focus, months).removesuffix(f" {focus}")
-    fig, ax = charts.figure(title, f"{area}, homicide victims recorded in {label} of each year", charts.source_note(sources.SOURCE_VICTIMS))
-    colours = [charts.PALETTE["highlight"] if f else charts.PALETTE["primary"] for f in table["focus"]]
-    bars = ax.bar(table["year"], table["victims"], color=colours, width=0.75)
+def plot_ytd(table: pd.DataFrame, p: ResolvedParameters, title: str, m: Measure, months: int):
+    """Counts in the same months of every year, the focus year highlighted and each bar labelled."""
+    label = narrative.month_range_label(p.year, months).removesuffix(f" {p.year}")
+    what = "recorded homicide offences" if m is RECORDED_OFFENCES else "homicide victims"
+    fig, ax = charts.figure(title, f"{p.area}, {what} in {label} of each year",
+                            _sources(victims=m is not RECORDED_OFFENCES, offences=m is RECORDED_OFFENCES))
+    colours = [charts.PALETTE["highlight"] if y == p.year else charts.PALETTE["primary"] for y in table["year"]]
+    bars = ax.bar(table["year"], table[m.key], color=colours, width=0.75)
     charts.label_bars(ax, bars)
-    charts.label_axes(ax, None, f"Victims, {label}")
+    charts.label_axes(ax, None, f"{what.capitalize()}, {label}")
     charts.integer_years(ax)
     charts.start_at_zero(ax)
+    charts.count_ticks(ax)
     return fig
 
 
 @charts.styled
-def plot_borough_rates(rates: pd.DataFrame, focus_area: str, title: str, *, what: str = "homicide victims", london_rate: float | None = None):
-    """Horizontal bars of borough rates over the window with exact intervals; the focus borough highlighted."""
+def plot_borough_rates(rates: pd.DataFrame, p: ResolvedParameters, title: str, m: Measure, *, london_rate: float | None = None,
+                       unit: str = "homicides per 100,000 residents a year"):
+    """Horizontal bars of borough rates over the pooled window with exact intervals; the focus borough highlighted."""
     ordered = rates.iloc[::-1]
+    what = "recorded homicide offences" if m is RECORDED_OFFENCES else f"homicide {m.noun.plural.removeprefix('homicide ')}"
     fig, ax = charts.figure(
         title,
         f"{what.capitalize()} per 100,000 residents a year, {rates['window'].iloc[0]} pooled, by borough, with {sources.CI_LABEL}s",
-        charts.source_note(sources.SOURCE_VICTIMS, sources.SOURCE_POPULATION),
+        _sources(victims=m is not RECORDED_OFFENCES, offences=m is RECORDED_OFFENCES, population=True),
         figsize=(10, 9.5),
     )
-    colours = [charts.PALETTE["highlight"] if a == focus_area else charts.PALETTE["primary"] for a in ordered["area"]]
+    colours = [charts.PALETTE["highlight"] if a == p.area else charts.PALETTE["primary"] for a in ordered["area"]]
     ax.barh(ordered["area"], ordered["rate"], color=colours, height=0.7)
     ax.errorbar(ordered["rate"], ordered["area"], xerr=[ordered["rate"] - ordered["rate_lower"], ordered["rate_upper"] - ordered["rate"]],
                 fmt="none", ecolor=charts.PALETTE["muted"], elinewidth=1, capsize=2)
     if london_rate is not None:
         ax.axvline(london_rate, color=charts.PALETTE["published"], linestyle="--", linewidth=1)
-        ax.text(london_rate, 1.0, f" London {narrative.fmt_rate(london_rate)}", transform=ax.get_xaxis_transform(), va="bottom", fontsize=9)
-    ax.set_xlabel("Victims per 100,000 residents a year")
+        ax.text(london_rate, 1.0, f" London {narrative.fmt_rate(london_rate)}", transform=ax.get_xaxis_transform(),
+                va="bottom", fontsize=9, parse_math=False)
+    ax.set_xlabel(unit.capitalize())
     ax.set_ylabel("")
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)

@@ -12,7 +12,8 @@ from IPython.display import display
 from matplotlib.figure import Figure
 
 from analysis.core import markdown as md
-from analysis.present import figures
+from analysis.present import figures, tables
+from analysis.stories import sections
 from analysis.stories.params import ResolvedParameters, validate_parameters
 
 
@@ -38,7 +39,8 @@ class Page:
         """Validate the parameters and return the page; ParameterError with a clear message if they are wrong."""
         page = cls(notebook, validate_parameters(year, area, base_year, output_dir))
         p = page.params
-        page.say(f"{p.area}, {p.period_label}; compared with {p.base_year}. Whole years in the data: {p.first_year}–{p.latest_complete}.", lead="Focus:")
+        page.say(f"{p.area}, {p.period_label}; compared with {p.base_year}.", lead="Focus:")
+        page.say(sections.data_note(p.area), lead="Data")
         if p.is_partial:
             page.say(
                 f"the data stop after {p.period_label.split(' ')[0].split('–')[-1]}. "
@@ -67,17 +69,23 @@ class Page:
         """Show Markdown built with the ``analysis.core.markdown`` helpers (data already made literal)."""
         _show(markdown, plain)
 
-    def figure(self, slug: str, fig: Figure, table: pd.DataFrame, *, title: str, alt: str) -> None:
-        """Save the figure and its table under the output folder, record it, and show it.
+    def figure(self, slug: str, fig: Figure, table: pd.DataFrame, *, title: str, alt: str,
+               labels: dict[str, str] | None = None) -> None:
+        """Save the figure and its table under the output folder, record it, and show both.
 
-        Shows the finding-title and the table as text (for the notebook's regression checks),
-        then the chart, whose alt text and title travel in the image's display metadata.
-        Returns None, so a cell ending with this call prints no ``Out[]`` repr.
+        The chart comes first (its alt text and title travel in the image's display metadata),
+        then its table: formatted HTML for the pages (the rows a reader needs, the rest folded
+        away, a link to the CSV) and, in the same output, every row as plain text with the
+        finding-title, which the notebook's regression checks compare. ``labels`` renames
+        columns for the reader. Returns None, so a cell ending with this call prints no repr.
         """
-        record = figures.save_figure(fig, table, f"{self.notebook}__{slug}", self.output_dir, title=title, alt=alt)
+        stem = f"{self.notebook}__{slug}"
+        record = figures.save_figure(fig, table, stem, self.output_dir, title=title, alt=alt)
         self.findings.add(record)
-        print(f"{title.strip()}\n\n{figures.table_text(table)}")
         figures.show(fig, record=record)
+        focus = {"year": self.params.year, "area": self.params.area}
+        page_table = tables.table_html(table, uid=slug, focus=focus, csv=record["table"], labels=labels)
+        display({"text/html": page_table, "text/plain": f"{title.strip()}\n\n{tables.table_text(table)}"}, raw=True)
 
     def finish(self, headline: str) -> None:
         """Record the headline and write ``findings/<notebook>.json`` (nothing when there is no output folder)."""

@@ -92,14 +92,16 @@ def plot_per_100k(table: pd.DataFrame, year: int, title: str):
 
 
 @charts.styled
-def plot_arrests(table: pd.DataFrame, title: str):
-    """Bars of arrests per financial year with values on the bars; bounded to the years with data."""
+def plot_arrests(table: pd.DataFrame, year: int, title: str):
+    """Bars of arrests per financial year with values on the bars; the financial year ending in
+    March of the focus year highlighted when the data hold it."""
     fig, ax = charts.figure(
         title,
         f"Metropolitan Police arrests for notifiable offences, financial years {table['financial_year'].iloc[0]} to {table['financial_year'].iloc[-1]}",
         charts.source_note(sources.SOURCE_ARRESTS),
     )
-    bars = ax.bar(table["financial_year"], table["arrests"], color=charts.PALETTE["primary"], width=0.7)
+    colours = [charts.PALETTE["highlight"] if end == year else charts.PALETTE["primary"] for end in table["year_end"]]
+    bars = ax.bar(table["financial_year"], table["arrests"], color=colours, width=0.7)
     charts.label_bars(ax, bars)
     charts.label_axes(ax, "Financial year (April to March)", "Arrests per year")
     charts.start_at_zero(ax)

@@ -1,7 +1,9 @@
 """Youth violence (notebook 02): victims under 25 and aged 13–19, their share, rates per young
-resident, peak and standing of the focus year, and the sex of young victims, as tables and sentences.
+resident, the standing of the focus year, and the sex of young victims, as tables and sentences.
 
-Counts are victims; rates are victims per 100,000 residents of the same ages (ONS mid-year).
+Only the victim records carry ages (offences do not), so after March 2024 the counts are the Met's
+published figures where there are any (London only) and the text says which publication gave
+each. Counts are victims; rates are victims per 100,000 residents of the same ages (ONS mid-year).
 The charts are in ``analysis.present.youth_charts``.
 """
 
@@ -9,135 +11,187 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.core.dates import EN_DASH, month_range_label
 from analysis.data import series
-from analysis.stories import headlines, narrative, stats, tables
+from analysis.stories import narrative, sections, stats, tables, trend
+from analysis.stories.homicide import Headline, ranking
+from analysis.stories.narrative import count_phrase, fmt_int, fmt_pct, fmt_rate, sentence
 from analysis.stories.params import ResolvedParameters
+from analysis.stories.tables import VICTIMS, VICTIMS_13_19, VICTIMS_UNDER_25
 
-GROUPS: dict[str, dict[str, str]] = {
-    "under_25": {"count": "victims_under_25", "population": "population_under_25", "label": "under 25", "noun": "victims under 25"},
-    "13_19": {"count": "victims_13_19", "population": "population_13_19", "label": "aged 13 to 19", "noun": "teenage victims"},
-}
+GROUPS = {"under_25": VICTIMS_UNDER_25, "13_19": VICTIMS_13_19}
+PUBLISHED_SERIES = {"victims_under_25": "homicide_victims_under_25", "victims_13_19": "homicide_victims_13_19"}
+
+
+def published_sources(area: str) -> dict[tuple[int, str], str]:
+    """``{(year, column): "publisher (date)"}`` for every age-group count the series takes from a publication."""
+    if area != "London":
+        return {}
+    figures = series.published()
+    used = figures[(figures["used_in_series"] == "yes") & figures["series"].isin(PUBLISHED_SERIES.values())]
+    names = {v: k for k, v in PUBLISHED_SERIES.items()}
+    return {(int(r.period), names[r.series]): f"{r.basis} ({r.source_title}, {r.published})" for r in used.itertuples()}
 
 
 def youth_table(area: str) -> pd.DataFrame:
-    """One row per year: under-25 and 13–19 victims with exact intervals, share of all victims, and rates.
+    """One row per year: under-25 and 13–19 victims with exact intervals, share of all victims,
+    rates, and where each count comes from.
 
     Columns: ``year, months_covered, source, victims, victims_under_25, under_25_lower,
-    under_25_upper, share_under_25_pct, rate_under_25, rate_under_25_lower, rate_under_25_upper,
-    victims_13_19, …_13_19`` (shares in percent; rates per 100,000 residents of the same ages;
-    empty where no source gives the count).
+    under_25_upper, share_under_25_pct, rate_under_25, rate_under_25_lower, rate_under_25_upper``,
+    the same for ``13_19``, and ``source_under_25``, ``source_13_19`` (shares in percent; rates per
+    100,000 residents of the same ages; empty where no source gives the count).
     """
-    total = tables.annual_table(area)
+    total = tables.annual_table(area, VICTIMS)
     out = total[["year", "months_covered", "source", "victims", "population_year", "carried_forward"]].copy()
-    for key, group in GROUPS.items():
-        part = tables.annual_table(area, column=group["count"], population_column=group["population"]).set_index("year")
-        part = part.reindex(out["year"])
-        out[group["count"]] = part["victims"].to_numpy()
+    published = published_sources(area)
+    for key, measure in GROUPS.items():
+        part = tables.annual_table(area, measure).set_index("year").reindex(out["year"])
+        out[measure.key] = part[measure.key].to_numpy()
         out[f"{key}_lower"] = part["lower"].to_numpy()
         out[f"{key}_upper"] = part["upper"].to_numpy()
-        out[f"share_{key}_pct"] = (100 * out[group["count"]] / out["victims"]).round(1)
+        out[f"share_{key}_pct"] = (100 * out[measure.key] / out["victims"]).round(1)
         out[f"rate_{key}"] = part["rate"].to_numpy()
         out[f"rate_{key}_lower"] = part["rate_lower"].to_numpy()
         out[f"rate_{key}_upper"] = part["rate_upper"].to_numpy()
+        out[f"source_{key}"] = [
+            published.get((int(y), measure.key), "victim records") if pd.notna(v) else ""
+            for y, v in zip(out["year"], out[measure.key])
+        ]
     return out
 
 
-def headline(p: ResolvedParameters, table: pd.DataFrame) -> headlines.Headline:
-    """Sentences on under-25 and teenage victims in the focus year: level, change, standing, peak, share, rate."""
-    out = headlines.Headline()
+def headline(p: ResolvedParameters, table: pd.DataFrame) -> Headline:
+    """Sentences on victims under 25 and aged 13–19 in the focus year: level, standing, baselines,
+    trend, share and rate, each saying when a count is a publication's rather than the records'."""
+    out = Headline(measure=VICTIMS_UNDER_25)
     by_year = table.set_index("year")
-    row = by_year.loc[p.year]
-    place = p.area
-    if p.is_partial:
-        label = narrative.month_range_label(p.year, p.months_covered)
-        ytd = tables.ytd_counts(p.area, p.months_covered, column="victims_under_25")
-        text = f"{place}: {narrative.fmt_int(row['victims_under_25'])} victims under 25 in {label}, a partial year, not ranked against whole years."
-        out.sentences["partial"] = text
-        if p.base_year in ytd.index:
-            cmp = stats.compare_counts(int(ytd.loc[p.base_year]), int(ytd.loc[p.year]))
-            out.sentences["change"] = "Like for like: " + narrative.change_phrase(
-                cmp, narrative.month_range_label(p.base_year, p.months_covered), label, noun="victims under 25"
-            ) + "; " + narrative.chance_phrase(cmp) + "."
+    if p.year not in by_year.index or pd.isna(by_year.at[p.year, "victims_under_25"]):
+        latest = table.dropna(subset=["victims_under_25"])["year"].max()
+        text = (f"No source gives the number of victims under 25 in {p.area} in {p.year}: "
+                f"{sections.VICTIM_RECORDS_END}, and the Met publishes age groups for London only.")
+        out.sentences["missing"] = text
         out.headline = text
-        out.count_title = f"{place}: {narrative.fmt_int(row['victims_under_25'])} victims under 25 in {label} (partial year)"
-        out.rate_title = f"{place}: youth rates are shown for whole years only, up to {p.latest_complete}"
+        out.count_title = f"{p.area}: victims under 25 per year, to {int(latest)}, the latest year any source gives"
+        out.rate_title = f"{p.area}: rates per young resident, to {int(latest)}"
         return out
+    if int(by_year.at[p.year, "months_covered"]) < 12:
+        return _partial(p, by_year)
     whole = tables.whole_years(table, up_to=p.year)
-    for key, group in GROUPS.items():
-        values = whole.set_index("year")[group["count"]].astype(float).dropna()
+    for key, measure in GROUPS.items():
+        values = whole.set_index("year")[measure.key].astype(float).dropna()
         if p.year not in values.index:
-            out.sentences[f"record_{key}"] = f"No source gives the number of victims {group['label']} in {place} in {p.year}."
+            out.sentences[f"record_{key}"] = f"No source gives the number of {measure.noun.plural} in {p.area} in {p.year}."
             continue
         count = int(values.loc[p.year])
-        _, phrase = headlines.notable_record(values, p.year, noun=group["noun"])
-        peak_year, peak_value = stats.peak(values)
-        peak = (
-            f"the peak was {narrative.fmt_int(peak_value)} in {peak_year}"
-            if peak_year != p.year
-            else f"{p.year} is the peak of the series"
-        )
-        out.sentences[f"record_{key}"] = (
-            f"{narrative.fmt_int(count)} {'victim' if count == 1 else 'victims'} {group['label']} in {p.year}: {phrase}; {peak} "
-            f"(series from {int(values.index.min())})."
-        )
+        ranked = ranking(values, p.year, measure.noun)
+        source = by_year.at[p.year, f"source_{key}"]
+        given = "" if source == "victim records" else " (a published figure)"
+        out.sentences[f"record_{key}"] = sentence(f"{p.area} had {count_phrase(count, measure.noun)} in {p.year}{given}: {ranked.full}")
+        out.sentences[f"peak_{key}"] = narrative.peak_phrase(values.to_dict(), p.year, measure.noun)
         if key == "under_25":
-            short = phrase.replace(" victims under 25 since", " since").replace(" victims under 25 in the series", " in the series")
-            out.count_title = f"{place}: {narrative.fmt_int(count)} homicide {'victim' if count == 1 else 'victims'} under 25 in {p.year}, {short}"
+            out.count_title = f"{p.area}: {count_phrase(count, measure.noun)} in {p.year}, {ranked.short}"
             if p.base_year in values.index:
                 cmp = stats.compare_counts(int(values.loc[p.base_year]), count)
-                out.sentences["change"] = narrative.sentence(
-                    narrative.change_phrase(cmp, str(p.base_year), str(p.year), noun="victims under 25") + "; " + narrative.chance_phrase(cmp)
-                )
-    if pd.notna(row["share_under_25_pct"]):
-        out.sentences["share"] = (
-            f"Victims under 25 were {narrative.fmt_pct(row['share_under_25_pct'])} of all homicide victims in {place} in {p.year}."
-        )
+                out.sentences["change"] = sentence(narrative.change_phrase(cmp, str(p.base_year), str(p.year), measure.noun)
+                                                   + "; " + narrative.chance_phrase(cmp))
+            out.sentences["baseline"] = narrative.baseline_phrase(trend.against_previous_years(values, p.year), measure.noun, p.year, count)
+            out.sentences["trend"] = narrative.trend_phrase(trend.fit_trend(values), measure.noun, area=p.area)
+    given = {GROUPS[k].noun.plural: by_year.at[p.year, f"source_{k}"] for k in GROUPS}
+    published = {k: v for k, v in given.items() if v not in ("victim records", "")}
+    if published:
+        text = f"The {p.year} counts are published figures, not open records: " + "; ".join(f"{k} from {v}" for k, v in published.items())
+        bases = {v.split(" (")[0] for v in published.values()}
+        if len(bases) > 1:
+            text += "; the two rest on different counts at different dates, so they are not strictly comparable with each other"
+        out.sentences["sources"] = sentence(text)
+    share = by_year.at[p.year, "share_under_25_pct"]
+    total = by_year.at[p.year, "victims"]
+    if pd.notna(share) and pd.notna(total):
+        if int(total) == 0:
+            pass  # no victims at all: the count sentences say so
+        elif int(total) < narrative.SMALL_BASE:
+            young = int(by_year.at[p.year, "victims_under_25"])
+            if int(total) == 1:
+                text = f"{p.area}'s 1 homicide victim in {p.year} was {'' if young else 'not '}under 25."
+            else:
+                text = (f"{p.area}'s {count_phrase(int(total), VICTIMS.noun)} in {p.year} included "
+                        f"{'none' if young == 0 else fmt_int(young)} under 25.")
+            out.sentences["share"] = text
+        else:
+            out.sentences["share"] = f"Victims under 25 were {fmt_pct(share)} of all homicide victims in {p.area} in {p.year}."
+    _rate(out, p, whole, by_year)
+    out.headline = out.sentences.get("record_under_25", "")
+    return out
+
+
+def _rate(out: Headline, p: ResolvedParameters, whole: pd.DataFrame, by_year: pd.DataFrame) -> None:
     rates = whole.set_index("year")["rate_under_25"].dropna()
-    if p.year in rates.index:
-        _, phrase = headlines.notable_record(rates, p.year, noun="victims under 25", measure="rate")
-        out.sentences["rate"] = (
-            f"That is {narrative.fmt_rate(rates.loc[p.year])} per 100,000 residents aged 0–24 "
-            f"(95% interval {narrative.fmt_rate(row['rate_under_25_lower'])} to {narrative.fmt_rate(row['rate_under_25_upper'])}), {phrase}."
-        )
-        out.rate_title = f"{place}: {narrative.fmt_rate(rates.loc[p.year])} victims under 25 per 100,000 young residents in {p.year}, {phrase}"
-    else:
-        out.rate_title = f"{place}: no under-25 rate for {p.year}"
-    out.headline = " ".join(out.sentences.get(k, "") for k in ("record_under_25",)).strip()
-    if not out.count_title:
-        out.count_title = f"{place}: no under-25 count for {p.year}"
+    if p.year not in rates.index:
+        out.rate_title = f"{p.area}: no under-25 rate for {p.year} (no population of those ages for it)"
+        return
+    counts = whole.set_index("year")["victims_under_25"]
+    ranked = ranking(rates.round(2), p.year, VICTIMS_UNDER_25.noun, counts=counts, measure="rate")
+    out.sentences["rate"] = (
+        f"That is {fmt_rate(rates.loc[p.year])} per 100,000 residents aged 0{EN_DASH}24 (95% interval "
+        f"{fmt_rate(by_year.at[p.year, 'rate_under_25_lower'])} to {fmt_rate(by_year.at[p.year, 'rate_under_25_upper'])}), {ranked.full}."
+    )
+    out.rate_title = (f"{p.area}: {fmt_rate(rates.loc[p.year])} victims under 25 per 100,000 residents aged "
+                      f"0{EN_DASH}24 in {p.year}, {ranked.short}")
+
+
+def _partial(p: ResolvedParameters, by_year: pd.DataFrame) -> Headline:
+    out = Headline(measure=VICTIMS_UNDER_25)
+    months = int(by_year.at[p.year, "months_covered"])
+    label = month_range_label(p.year, months)
+    ytd = tables.ytd_counts(p.area, months, VICTIMS_UNDER_25)
+    count = int(ytd.loc[p.year])
+    text = (f"{p.area}: {count_phrase(count, VICTIMS_UNDER_25.noun)} in {label}, a partial year, compared like for "
+            "like with the same months of earlier years and not ranked against whole years.")
+    out.sentences["partial"] = text
+    if p.base_year in ytd.index:
+        cmp = stats.compare_counts(int(ytd.loc[p.base_year]), count)
+        out.sentences["change"] = sentence("Like for like: " + narrative.change_phrase(
+            cmp, month_range_label(p.base_year, months), label, VICTIMS_UNDER_25.noun) + "; " + narrative.chance_phrase(cmp))
+    out.headline = text
+    out.count_title = f"{p.area}: {count_phrase(count, VICTIMS_UNDER_25.noun)} in {label} (a partial year)"
+    out.rate_title = f"{p.area}: youth rates are shown for whole years only, up to {p.latest_complete}"
     return out
 
 
 def share_title(table: pd.DataFrame, p: ResolvedParameters) -> str:
-    """Finding-title for the share chart: the focus year's under-25 share against the series range."""
+    """Finding-title for the share chart: the focus year's under-25 share against the series' range."""
     whole = tables.whole_years(table).dropna(subset=["share_under_25_pct"])
-    if p.year not in set(whole["year"]):
-        last = whole.iloc[-1]
-        return f"In {int(last['year'])}, {narrative.fmt_pct(last['share_under_25_pct'])} of {p.area}'s homicide victims were under 25"
-    row = whole[whole["year"] == p.year].iloc[0]
-    low, high = whole["share_under_25_pct"].min(), whole["share_under_25_pct"].max()
-    return (
-        f"{narrative.fmt_pct(row['share_under_25_pct'])} of {p.area}'s homicide victims in {p.year} were under 25; "
-        f"the share has ranged from {narrative.fmt_pct(low)} to {narrative.fmt_pct(high)} since {int(whole['year'].min())}"
-    )
+    rows = whole[whole["year"] <= p.year]
+    row = rows.iloc[-1] if len(rows) else whole.iloc[0]
+    year = int(row["year"])
+    low, high = rows["share_under_25_pct"].min(), rows["share_under_25_pct"].max()
+    if int(row["victims"]) == 0:
+        head = f"{p.area} had no homicide victims in {year}"
+    else:
+        head = (f"{fmt_int(row['victims_under_25'])} of {p.area}'s {count_phrase(row['victims'], 'homicide victims')} "
+                f"in {year} {'was' if int(row['victims_under_25']) == 1 else 'were'} under 25 ({fmt_pct(row['share_under_25_pct'])})")
+    if len(rows) > 1:
+        head += f"; the share has ranged from {fmt_pct(low)} to {fmt_pct(high)} since {int(rows['year'].min())}"
+    return head
 
 
-def sex_table(area: str) -> pd.DataFrame:
-    """Victims under 25 by sex per whole year of open data, with the male share (percent)."""
-    wide = series.breakdown(area, "sex", "under_25")
-    months = series.monthly(area).groupby("year")["month"].nunique()
-    wide = wide[wide.index.isin(months[months == 12].index)]
-    out = wide.reset_index()
-    total = wide.sum(axis=1).to_numpy()
-    out["male_share_pct"] = (100 * out["Male"] / pd.Series(total).where(pd.Series(total) > 0)).round(1)
-    return out
-
-
-def sex_sentence(table: pd.DataFrame, area: str) -> str:
-    """Share of under-25 victims who were male over the whole open-data series, and in its last year."""
-    male, total = table["Male"].sum(), table[["Male", "Female", "Unknown"]].to_numpy().sum()
-    last = table.iloc[-1]
-    return (
-        f"Over {int(table['year'].min())}–{int(last['year'])}, {narrative.fmt_pct(100 * male / max(total, 1))} of {area}'s homicide victims under 25 were male "
-        f"({narrative.fmt_int(last['Male'])} of {narrative.fmt_int(last[['Male', 'Female', 'Unknown']].sum())} in {int(last['year'])})."
-    )
+def sex_section(p: ResolvedParameters) -> tuple[pd.DataFrame, str]:
+    """Victims under 25 by sex per whole year of victim records, to the year shown, and its sentence."""
+    years = sections.victim_record_years(p.area)
+    year, note = sections.year_covered(p, years, sections.VICTIM_RECORDS_END)
+    wide = series.breakdown(p.area, "sex", "under_25")
+    wide = wide[wide.index.isin(years) & (wide.index <= year)]
+    table = wide.reset_index()
+    total_all = int(wide.to_numpy().sum())
+    male_all = int(wide["Male"].sum())
+    last_total, last_male = int(wide.loc[year].sum()), int(wide.at[year, "Male"])
+    span = f"{int(wide.index.min())}{EN_DASH}{year}"
+    if total_all == 0:
+        text = f"{p.area} had {count_phrase(0, VICTIMS_UNDER_25.noun)} over {span}."
+    else:
+        last = (f"{fmt_int(last_male)} of {count_phrase(last_total, VICTIMS_UNDER_25.noun)} in {year}" if last_total
+                else f"none in {year}")
+        text = (f"Over {span}, {fmt_pct(100 * male_all / total_all)} of {p.area}'s {count_phrase(total_all, VICTIMS_UNDER_25.noun)} "
+                f"were male ({last}).")
+    return table, text + (f" {note}" if note else "")
