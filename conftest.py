@@ -63,7 +63,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 #: Modules whose tests share a session fixture, so they must run on one worker (the real reports).
 SHARED_GROUPS = {"test_real_report.py": "real_reports", "test_browser.py": "real_reports"}
 #: Modules of independent, slow tests, spread one test at a time.
-SPREAD = {"test_notebooks.py"}
+SPREAD = {"test_notebooks.py", "test_sentences.py"}
 
 
 def scheduling_group(nodeid: str) -> str:

@@ -66,12 +66,13 @@ def raw_tree(shared_raw_dir: Path, tmp_path: Path) -> Callable[..., Path]:
 
 
 
-# A sample of the real report's parameter sets, built once per test session: the latest year,
-# an earlier London year, a borough's partial year, and a borough year with small counts.
+# A sample of the real report's parameter sets, built once per test session: the latest whole
+# year, the partial year the offence records reach (January-June 2026), a borough's latest whole
+# year (on the offence records), and a borough year with small counts on the victim records.
 REAL_REPORT_SAMPLE: tuple[tuple[str, str], ...] = (
     ("London", "2025"),
-    ("London", "2019"),
-    ("Hackney", "2024"),
+    ("London", "2026"),
+    ("Hackney", "2025"),
     ("Sutton", "2010"),
 )
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.stories import claims, homicide, params, tables, workforce, youth
+from analysis.stories import claims, homicide, params, sections, tables, workforce, youth
 from analysis.data import series
 from analysis.core.errors import ParameterError
 
@@ -32,21 +32,23 @@ def test_defaults_resolve_to_latest_whole_year():
     # published: the Met's 2025 total is the latest whole year for London
     assert (p.year, p.base_year, p.area, p.is_partial) == (2025, 2024, "London", False)
     borough = params.validate_parameters(area="Hackney")
-    # MPS: borough data stop in March 2024, so 2023 is the latest whole year
-    assert (borough.year, borough.base_year, borough.is_borough) == (2023, 2022, True)
+    # MPS recorded crime runs to June 2026, so a borough's latest whole year is 2025 too
+    assert (borough.year, borough.base_year, borough.is_borough) == (2025, 2024, True)
 
 
 def test_partial_year_is_flagged_with_its_months():
-    p = params.validate_parameters(2024, "Hackney")
-    assert p.is_partial and p.months_covered == 3
-    assert p.period_label == "January–March 2024"
+    p = params.validate_parameters(2026, "Hackney")
+    assert p.is_partial and p.months_covered == 6  # MPS recorded crime: to June 2026
+    assert p.period_label == "January–June 2026"
+    # 2024, where the victim records stop in March, is whole on the offence records
+    assert not params.validate_parameters(2024, "Hackney").is_partial
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
     [
         ({"area": "Hackny"}, "Did you mean 'Hackney'"),
-        ({"year": 2030}, "the data cover 2003 to 2025"),
+        ({"year": 2030}, "the data cover 2003 to 2026"),
         ({"year": 2003}, "no earlier year to compare"),
         ({"year": 2020, "base_year": 2020}, "must be earlier"),
         ({"area": "City of London"}, "City of London Police"),
@@ -66,7 +68,7 @@ def test_area_names_match_across_spellings():
 
 def test_available_years_include_partial_borough_year():
     years = params.available_years("Lambeth")
-    assert years[0] == 2004 and years[-1] == 2024  # 2003 opens the series: nothing earlier to compare
+    assert years[0] == 2004 and years[-1] == 2026  # 2003 opens the series: nothing earlier to compare
     for year in years:
         params.validate_parameters(year, "Lambeth")
 
@@ -94,26 +96,35 @@ def test_partial_year_has_no_rate():
 
 def test_headline_for_2025_finds_fewest_since_2014_and_chance():
     p = params.validate_parameters(2025)
-    hl = homicide.headline(p, tables.annual_table("London"))
+    hl = homicide.headline(p)
     # published: 97 in 2025, 109 in 2024; MPS: 95 in 2014 is the last year as low
-    assert hl.count_title == "London had 97 homicides in 2025, the fewest since 2014, when there were 95"
-    assert "p = 0.44" in hl.sentences["chance"] and "within what chance" in hl.sentences["chance"]
-    assert "carried forward" in hl.sentences["rate"]
+    assert hl.count_title == "London had 97 homicide victims in 2025, the fewest homicide victims since 2014"
+    assert "when there were 95" in hl.sentences["record"]
+    assert "p = 0.44" in hl.sentences["change"] and "within what chance" in hl.sentences["change"]
+    assert "published total" in hl.sentences["count"]  # the basis is named
+    assert "mid-2024 estimate" in hl.sentences["rate"]  # no mid-2025 estimate: carried forward, said so
     assert "lowest rate in the series, which starts in 2003" in hl.rate_title
+    # MPS recorded crime: 96 homicide offences in 2025, shown beside the published victims
+    assert "96 homicide offences" in hl.sentences["other_measure"]
 
 
 def test_headline_for_a_series_record_and_a_high():
-    hl = homicide.headline(params.validate_parameters(2014), tables.annual_table("London"))
-    assert "the fewest in the series, which starts in 2003" in hl.count_title  # MPS: 95 lowest 2003-2014
-    hl = homicide.headline(params.validate_parameters(2019), tables.annual_table("London"))
-    assert "the most since 2008" in hl.count_title  # MPS: 153 in 2019, 155 in 2008
+    hl = homicide.headline(params.validate_parameters(2014))
+    assert "the fewest homicide victims in the series, which starts in 2003" in hl.count_title  # MPS: 95 lowest 2003-2014
+    hl = homicide.headline(params.validate_parameters(2019))
+    assert "the most homicide victims since 2008" in hl.count_title  # MPS: 153 in 2019, 155 in 2008
+    # the series starts at its highest: "since the records began", never "a peak"
+    assert "216 in 2003, the first year of the records" in hl.sentences["peak"] and "peak" not in hl.sentences["peak"]
 
 
 def test_headline_for_partial_year_compares_like_for_like():
-    p = params.validate_parameters(2024, "Hackney")
-    hl = homicide.headline(p, tables.annual_table("Hackney"))
+    p = params.validate_parameters(2026, "Hackney")
+    hl = homicide.headline(p)
     assert "partial year" in hl.count_title
-    assert "January–March 2024" in hl.sentences["change"] and "January–March 2023" in hl.sentences["change"]
+    assert "January–June 2026" in hl.sentences["change"] and "January–June 2025" in hl.sentences["change"]
+    # MPS recorded crime: 1 homicide offence in Hackney in January-June 2026, 4 a year earlier
+    assert "1 homicide offence in January–June 2026, down from 4" in hl.sentences["change"]
+    assert "%" not in hl.sentences["change"]  # a base under 10 gets no percentage
     assert "fewest" not in " ".join(hl.sentences.values())
 
 
@@ -122,19 +133,26 @@ def test_population_sentence_flags_census_rebasing():
     assert "re-basing" in text
 
 
-def test_method_table_uses_whole_years_only():
-    methods = homicide.method_table("London")
-    assert methods["year"].max() == 2023  # MPS: 2024 has January–March only
+def test_method_section_uses_whole_years_only_and_names_the_year_shown():
+    section = sections.method_section(params.validate_parameters(2025))
+    methods = section.table
+    assert methods["year"].max() == 2023 and section.year == 2023  # MPS: 2024 has January–March only
+    assert "shows 2023" in section.note and "March 2024" in section.note
     assert (methods[["Knife or sharp implement", "Shooting", "Other methods", "Not known"]].sum(axis=1) == methods["total"]).all()
+    # a focus year the records cover is shown as itself, with no note
+    early = sections.method_section(params.validate_parameters(2019))
+    assert early.year == 2019 and not early.note and "In 2019" in early.title
 
 
 def test_borough_rates_pool_whole_years():
-    rates = homicide.borough_rates(2023)
-    assert len(rates) == 32 and rates["window"].iloc[0] == "2021–2023"
+    section = sections.borough_section(params.validate_parameters(2025))
+    rates = section.table
+    assert len(rates) == 32 and rates["window"].iloc[0] == "2023–2025"
     assert (rates["rate_lower"] <= rates["rate"]).all() and (rates["rate"] <= rates["rate_upper"]).all()
     assert rates["rate"].is_monotonic_decreasing
     # early focus years still get a full window inside the series
-    assert homicide.borough_window_end(params.validate_parameters(2004)) == 2005
+    end, _, _ = sections.borough_window(params.validate_parameters(2004), 3)
+    assert end == 2005
 
 
 def test_ytd_counts_same_months():
@@ -156,8 +174,9 @@ def test_youth_table_shares_and_peak():
 def test_youth_headline_record_low():
     p = params.validate_parameters(2025)
     hl = youth.headline(p, youth.youth_table("London"))
-    assert "the fewest in the series" in hl.count_title
-    assert "the peak was 68 in 2017" in hl.sentences["record_under_25"]
+    assert "the fewest victims under 25 in the series" in hl.count_title
+    assert "(a published figure)" in hl.sentences["record_under_25"]  # the basis is named
+    assert "were 68 in 2017" in hl.sentences["peak_under_25"]  # MPS: 2017 under 25 = 68
 
 
 # --- workforce -----------------------------------------------------------------------------
@@ -167,8 +186,10 @@ def test_officer_change_same_basis_only():
     change = workforce.officer_change(2024, 2025)
     assert change.change == -1022  # published: Home Office FTE 34,315 (2024) and 33,293 (2025)
     assert workforce.officer_change(2002, 2003) is None  # different bases: never subtracted
-    assert "different counting bases" in workforce.change_sentence(2002, 2003)
-    assert "cannot be computed" in workforce.change_sentence(2003, 2004)
+    assert "another counting basis" in workforce.change_sentence(2002, 2003)
+    assert "not subtracted" in workforce.change_sentence(2002, 2003)
+    # HO: no figure for 31 March 2004 is held; the sentence says so instead of inventing a change
+    assert "there is none for 31 March 2004" in workforce.change_sentence(2003, 2004)
 
 
 def test_march_fte_official_value():
@@ -180,7 +201,8 @@ def test_march_fte_official_value():
 def test_per_100k_breaks_gaps_and_is_not_causal():
     table = workforce.per_100k()
     assert table.set_index("year").loc[2004, "officers"] != table.set_index("year").loc[2004, "officers"]  # NaN: no 2004 figure
-    assert "neither number says" in workforce.correlation_sentence(table)
+    # no correlation between officers and homicide is computed anywhere (issue 10: not causal)
+    assert not any(hasattr(workforce, name) for name in ("correlation_sentence", "correlation"))
 
 
 # --- claims --------------------------------------------------------------------------------
@@ -198,13 +220,20 @@ def test_every_claim_gets_a_verdict_from_the_vocabulary(checked):
 
 def test_claim_verdicts_match_an_honest_check(checked):
     assert checked.at["total_2014", "verdict"] == claims.SUPPORTED  # MPS 2014 = 95
-    assert checked.at["total_2025", "verdict"] == claims.PUBLISHED_ONLY  # no open data for 2025
+    # MPS recorded crime: 96 homicide offences in 2025 against 97 victims claimed; offences are a
+    # related measure, so the verdict on them is at most "approximately supported"
+    assert checked.at["total_2025", "verdict"] == claims.APPROXIMATELY
+    assert checked.at["total_2025", "basis"] == "open offence records" and checked.at["total_2025", "computed"] == 96
     assert checked.at["under25_peak_2017", "verdict"] == claims.APPROXIMATELY  # MPS 2017 = 68, claim 69
     assert checked.at["rate_1997", "verdict"] == claims.CANNOT_CHECK  # no 1997 count
     assert checked.at["lowest_rate_since_1997", "verdict"] == claims.WHERE_DATA_EXIST
-    assert checked.at["rate_2025", "verdict"] == claims.SUPPORTED
-    assert "mid-2024" in checked.at["rate_2025", "basis"] and "1.08" in checked.at["rate_2025", "basis"]
-    assert "p = 0.44" in checked.at["fall_2024_2025", "basis"] and "p < 0.001" in checked.at["fall_2024_2025", "basis"]
+    # published: 18 under 25 in 2025 exists only in a statement, and the verdict says no more
+    assert checked.at["under25_2025", "verdict"] == claims.PUBLISHED_ONLY
+    assert checked.at["rate_2025", "verdict"] == claims.APPROXIMATELY
+    assert "mid-2024" in checked.at["rate_2025", "evidence"] and "1.07" in checked.at["rate_2025", "evidence"]
+    assert "p = 0.44" in checked.at["fall_2024_2025", "evidence"] and "2020–2024" in checked.at["fall_2024_2025", "evidence"]
+    # baselines are fixed in advance: never "the highest of the previous ten years"
+    assert "highest of" not in " ".join(checked["evidence"])
 
 
 def test_a_wrong_claim_is_not_supported():
@@ -229,7 +258,7 @@ def test_claims_file_errors_are_clear(tmp_path):
 def test_sentences_for_every_year(area):
     for year in params.available_years(area):
         p = params.validate_parameters(year, area)
-        hl = homicide.headline(p, tables.annual_table(area))
+        hl = homicide.headline(p)
         yh = youth.headline(p, youth.youth_table(area))
         assert hl.count_title and hl.headline and yh.count_title
         text = " ".join([*hl.sentences.values(), *yh.sentences.values()])

@@ -329,8 +329,10 @@ def test_published_points_differ_from_open_data_without_colour() -> None:
     assert len(published) == 1
     line = published[0]
     assert line.get_linestyle() == "None"
-    assert line.get_marker() not in ("o", None, "None", "")
+    # one marker language on every chart: hollow, black-edged points (never a colour alone, never hatching)
+    assert line.get_marker() not in (None, "None", "")
     assert mcolors.to_hex(line.get_markerfacecolor()) == "#ffffff"  # hollow
+    assert mcolors.to_hex(line.get_markeredgecolor()) == mcolors.to_hex(charts.PALETTE["published"])
 
 
 def test_interval_band_rejects_inverted_bounds() -> None:
@@ -437,13 +439,19 @@ def test_show_displays_one_png_with_its_description_in_the_display_metadata(caps
     assert png == figures.png_bytes(fig, title="Homicides fell", alt="Bar chart of homicides")  # save_figure's rendering
 
 
-def test_table_text_is_deterministic_and_says_what_it_leaves_out() -> None:
-    table = _table()
-    assert figures.table_text(table) == figures.table_text(table.copy())
-    assert "more row" not in figures.table_text(table)  # 23 rows fit under the default max_rows
-    lines = figures.table_text(table, max_rows=5).splitlines()
-    assert lines[0].split() == ["year", "victims", "lower", "upper", "area"]
-    assert lines[-1] == f"… {len(table) - 5} more rows"
+def test_page_tables_are_readable_escaped_and_keep_every_row_as_text() -> None:
+    from analysis.present import tables
+
+    table = _table().assign(area="<b>London</b>")
+    text = tables.table_text(table)
+    assert text == tables.table_text(table.copy()) and len(text.splitlines()) == len(table) + 1
+    page = tables.table_html(table, uid="demo", focus={"year": 2015}, csv="tables/demo.csv")
+    assert "<b>London</b>" not in page and "&lt;b&gt;London&lt;/b&gt;" in page  # data never become markup
+    assert "95% interval" in page and "Victims" in page and "lower" not in page  # human names, one interval column
+    shown = page.split("<details")[0]
+    assert shown.count("<tr>") - 1 == tables.MAX_ROWS and ">2015<" in shown and ">2016<" not in shown
+    assert f"All {len(table)} rows" in page and 'href="tables/demo.csv"' in page
+    assert tables.table_html(table, uid="demo", focus={"year": 2015}) == tables.table_html(table, uid="demo", focus={"year": 2015})
 
 
 # --------------------------------------------------------------------------------------------

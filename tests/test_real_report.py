@@ -1,7 +1,7 @@
 """The real notebooks through the report runner, for a sample of years and areas.
 
-The sample (tests/conftest.py, REAL_REPORT_SAMPLE) covers the latest year, an earlier London
-year, a borough's partial year and a borough with small counts; the full sweep of every year for
+The sample (tests/conftest.py, REAL_REPORT_SAMPLE) covers the latest whole year, the partial
+year the offence records reach, a borough's latest whole year and a borough with small counts; the full sweep of every year for
 London and three boroughs is measured by benchmarks/bench_report.py (timings in its README).
 """
 
@@ -41,17 +41,30 @@ def test_every_notebook_writes_its_outputs(real_reports, area, year):
 
 
 def test_partial_year_is_reported_as_partial_and_never_ranked(real_reports):
-    folder = real_reports[("Hackney", "2024")]
-    findings = json.loads((folder / "findings" / "01_homicide_decline.json").read_text())
-    assert "January–March 2024" in findings["headline"]
-    titles = " ".join(f["title"] for f in findings["figures"])
-    assert "fewest" not in findings["headline"] and "January–March 2024" in titles
+    folder = real_reports[("London", "2026")]
+    for stem in STEMS:
+        findings = json.loads((folder / "findings" / f"{stem}.json").read_text())
+        text = " ".join([findings["headline"], *findings["sentences"].values(), *(f["title"] for f in findings["figures"])])
+        # MPS recorded crime stops in June 2026: never a record or a rank against whole years
+        assert "fewest" not in text and "lowest rate" not in text and "highest rate" not in text, (stem, text)
+    headline = json.loads((folder / "findings" / "01_homicide_decline.json").read_text())["headline"]
+    assert "January–June 2026" in headline
+
+
+def test_every_section_is_about_the_year_asked_for(real_reports):
+    """A 2026 report shows 2026 (or names the latest year its data cover), never silently 2025's page."""
+    shown = json.loads((real_reports[("London", "2026")] / "01_homicide_decline.ipynb").read_text())
+    text = json.dumps(shown["cells"])
+    assert "June 2026" in text  # the monthly section ends with the focus period's last month
+    assert "shows 2023" in text  # the victim breakdowns name the latest year they cover, and why
+    assert "March 2024" in text
 
 
 def test_a_borough_run_says_force_wide_sections_are_london(real_reports):
-    nb = json.loads((real_reports[("Sutton", "2010")] / "03_workforce.ipynb").read_text())
-    shown = json.dumps(nb["cells"])
-    assert "force-wide" in shown
+    for key in (("Sutton", "2010"), ("Hackney", "2025")):
+        nb = json.loads((real_reports[key] / "03_workforce.ipynb").read_text())
+        shown = json.dumps(nb["cells"])
+        assert "force-wide" in shown and f"not {key[0]}" in shown
 
 
 def test_claims_csv_is_written_with_a_verdict_per_claim(real_reports):
@@ -61,7 +74,7 @@ def test_claims_csv_is_written_with_a_verdict_per_claim(real_reports):
 
 
 def test_reports_for_different_years_live_side_by_side(real_reports):
-    a, b = real_reports[("London", "2019")], real_reports[("London", "2025")]
+    a, b = real_reports[("London", "2026")], real_reports[("London", "2025")]
     assert a != b and a.parent == b.parent
-    headline_2019 = json.loads((a / "findings" / "01_homicide_decline.json").read_text())["headline"]
-    assert "2019" in headline_2019 and "2025" not in headline_2019
+    headline_2026 = json.loads((a / "findings" / "01_homicide_decline.json").read_text())["headline"]
+    assert "2026" in headline_2026

@@ -406,7 +406,7 @@ def test_markup_in_a_claim_and_a_source_title_never_reaches_a_page_live(monkeypa
     story = [c for c in claims.load_claims() if c["id"] in ("total_2025", "fall_2024_2025")]
     story[0] = {**story[0], "claim": MARKUP}
     results = claims.check_all(story)
-    assert MARKUP in results["basis"].iloc[0] and results["claim"].iloc[0] == MARKUP  # the data do carry it
+    assert MARKUP in results["evidence"].iloc[0] and results["claim"].iloc[0] == MARKUP  # the data do carry it
     outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": claims_charts.describe(row)[0], "text/plain": ""})
                for row in results.itertuples()]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=outputs)])
