@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.core import markdown as md
-from analysis.present import charts
+from analysis.present import charts, sources
 from analysis.stories import narrative
 from analysis.stories.claims import (
     APPROXIMATELY,
@@ -33,7 +33,8 @@ def _plot_verdicts(table: pd.DataFrame, title: str):
     fig, ax = charts.figure(
         title,
         f"Quantitative claims in the {story_description()}, by verdict and by the basis the verdict rests on",
-        charts.source_note("seeds/claims.yml checked against data/series and data/published_figures.csv"),
+        charts.source_note(sources.SOURCE_VICTIMS, sources.SOURCE_OFFENCES, sources.SOURCE_POPULATION,
+                           sources.SOURCE_WORKFORCE, sources.SOURCE_PUBLISHED),
         figsize=(10, 1.6 + 0.45 * len(counts)),
     )
     colours = {
@@ -60,8 +61,10 @@ def _fmt_figure(value: float | None, unit: str) -> str:
     if "year" in unit:
         return str(int(value))
     if float(value).is_integer():
-        return narrative.fmt_int(value)
-    return f"{value:,.3f}".rstrip("0").rstrip(".")
+        text = narrative.fmt_int(abs(value))
+    else:
+        text = f"{abs(value):,.3f}".rstrip("0").rstrip(".")
+    return f"\u2212{text}" if value < 0 else text
 
 
 def summary_table(table: pd.DataFrame) -> pd.DataFrame:
