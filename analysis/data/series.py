@@ -102,6 +102,11 @@ def _homicide_annual(area: str, series_dir: Path, stamp: tuple[int, int]) -> pd.
 
 def population(area: str = LONDON, series_dir: Path = SERIES_DIR) -> pd.DataFrame:
     """ONS mid-year population for one area, indexed by year (persons; ``population`` empty where ages 85+ were not published)."""
+    return _population(area, Path(series_dir), file_stamp("population.csv", series_dir)).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _population(area: str, series_dir: Path, stamp: tuple[int, int]) -> pd.DataFrame:
     code = area_code(area, series_dir)
     table = _read("population.csv", series_dir)
     return table[table["area_code"] == code].set_index("year").sort_index().drop(columns=["area_code"])
@@ -200,6 +205,14 @@ def published() -> pd.DataFrame:
 
 def caveats() -> pd.DataFrame:
     """The cited table of caveats explaining figures from outside the data (``data/caveats.csv``)."""
+    from analysis.data.caveats import CAVEATS_FILE
+
+    stat = CAVEATS_FILE.stat()
+    return _caveats(stat.st_mtime_ns, stat.st_size).copy()
+
+
+@functools.lru_cache(maxsize=2)
+def _caveats(mtime: int, size: int) -> pd.DataFrame:
     from analysis.data.caveats import read_caveats
 
     return read_caveats()

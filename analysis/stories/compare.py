@@ -9,6 +9,7 @@ per 100,000 elsewhere. Two vintages are held: a period in both shows how the fig
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -123,6 +124,11 @@ class Revision:
 
 def revisions(area: str | None = None) -> list[Revision]:
     """Every area-period held in two vintages whose value changed (optionally one area), latest period first."""
+    return list(_revisions(area, series.file_stamp("homicide_rates_ons.csv")))
+
+
+@functools.lru_cache(maxsize=16)
+def _revisions(area: str | None, stamp: tuple[int, int]) -> tuple[Revision, ...]:
     rates = _rates().dropna(subset=["rate_per_million"])
     if area is not None:
         rates = rates[rates["area"] == area]
@@ -135,7 +141,7 @@ def revisions(area: str | None = None) -> list[Revision]:
         if old["rate_per_million"] != new["rate_per_million"]:
             out.append(Revision(str(name), start, end, str(old["vintage"]), str(new["vintage"]),
                                 float(old["rate_per_million"]), float(new["rate_per_million"])))
-    return sorted(out, key=lambda r: (r.end, r.area), reverse=True)
+    return tuple(sorted(out, key=lambda r: (r.end, r.area), reverse=True))
 
 
 def revision_sentence(period: Period) -> str:

@@ -14,6 +14,7 @@ area before it imports pandas.
 from __future__ import annotations
 
 import csv
+import functools
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,8 +82,16 @@ def _name_key(name: str) -> str:
 
 
 def read_areas(series_dir: Path = SERIES_DIR) -> dict[str, Area]:
-    """Every area of the series, keyed by a normalised name (case, spaces and '&'/'and' ignored)."""
+    """Every area of the series, keyed by a normalised name (case, spaces and '&'/'and' ignored).
+
+    Read once per process for each version of the two files it reads (their size and mtime)."""
     series_dir = Path(series_dir)
+    stamps = tuple((f.stat().st_mtime_ns, f.stat().st_size) for f in (series_dir / "homicide_annual.csv", series_dir / "areas.csv"))
+    return dict(_read_areas(series_dir, stamps))
+
+
+@functools.lru_cache(maxsize=8)
+def _read_areas(series_dir: Path, stamps: tuple) -> dict[str, Area]:
     months: dict[str, dict[int, int]] = {}
     with open(series_dir / "homicide_annual.csv", newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
