@@ -366,3 +366,12 @@ def test_every_function_returns_str():
                change_phrase(c, "a", "b"), chance_phrase(c), caveat_series_start(2003, 2003)]
     assert all(isinstance(o, str) for o in outputs)
     assert not math.isnan(c.p_value)
+
+
+def test_a_series_that_starts_part_way_through_a_year_names_the_months_it_has():
+    from analysis.core.dates import partial_year_label
+
+    # MPS recorded crime starts in April 2010: its first year is April-December, not January-September
+    assert partial_year_label(2010, 9, at_start=True) == f"April{EN}December 2010"
+    assert partial_year_label(2026, 6) == f"January{EN}June 2026"
+    assert partial_year_label(2010, 1, at_start=True) == "December 2010"

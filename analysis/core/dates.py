@@ -42,6 +42,16 @@ def month_range_label(year: int, months_covered: int) -> str:
     return f"{_months(months_covered)} {year}"
 
 
+def partial_year_label(year: int, months_covered: int, *, at_start: bool = False) -> str:
+    """A partial year's months: from January (``"January–June 2026"``) or, for a series that
+    starts part-way through its first year (``at_start``), to December (``"April–December 2010"``)."""
+    m = _check_months(months_covered)
+    if not at_start or m == 12:
+        return month_range_label(year, m)
+    first = 13 - m
+    return f"{month_name(first)} {year}" if m == 1 else f"{month_name(first)}{EN_DASH}December {year}"
+
+
 def year_label(year: int, months_covered: int) -> str:
     """Year label that flags a partial year: ``"2024 (January\u2013March only)"``, or ``"2024"``."""
     if _check_months(months_covered) == 12:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.core.dates import partial_year_label
 from analysis.present import charts, sources
 from analysis.stories import narrative, tables
 from analysis.stories.params import ResolvedParameters
@@ -71,7 +72,7 @@ def plot_counts(victims: pd.DataFrame, offences: pd.DataFrame, p: ResolvedParame
         value = float(row[lead.key].iloc[0])
         charts.highlight_point(ax, p.year, value, f"{p.year}: {narrative.fmt_int(value)}")
     ax.legend(loc="upper right", frameon=False, fontsize=9)
-    partial = [narrative.month_range_label(int(r.year), int(r.months_covered))
+    partial = [partial_year_label(int(r.year), int(r.months_covered), at_start=int(r.year) == int(t["year"].min()) and len(t) > 1)
                for t in (victims, offences) for r in t[t["months_covered"] < 12].itertuples()]
     if partial:
         charts.note(fig, f"Partial years are left out: {', '.join(dict.fromkeys(partial))}.")
