@@ -18,7 +18,7 @@ Then a sweep: ``report --year all`` (or --sweep-years) with ``--jobs 2``, report
 per notebook run (wall time / (years x notebooks)).
 
 Prints the medians, the ratios a/b and a/c, the sweep's s/notebook-run against the targets
-(a/b <= 0.4, a/c <= 2, sweep <= 1.5 s), and the runner's per-notebook breakdown (kernel start,
+(a/b <= 0.3, a/c <= 1.2, sweep <= 1.2 s), and the runner's per-notebook breakdown (kernel start,
 execution, HTML) from ``--timings``. See benchmarks/README.md.
 """
 
