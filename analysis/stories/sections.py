@@ -99,9 +99,10 @@ def domestic_sentence(p: ResolvedParameters) -> str:
     if span.split(EN_DASH)[0] == str(year) or overall_total == 0:
         tail = "."
     elif overall_total >= narrative.SMALL_BASE:
-        tail = f"; over {span} the share was {fmt_pct(100 * overall_domestic / overall_total)}."
+        tail = f"; over {span} the domestic-abuse-related share was {fmt_pct(100 * overall_domestic / overall_total)}."
     else:
-        tail = f"; over {span}, {fmt_int(overall_domestic)} of {fmt_int(overall_total)}."
+        tail = (f"; over {span}, {'none' if overall_domestic == 0 else fmt_int(overall_domestic)} of "
+                f"{count_phrase(overall_total, VICTIMS.noun)} {'was' if overall_domestic == 1 else 'were'} domestic-abuse-related.")
     return head + tail + (f" {note}" if note else "")
 
 
