@@ -196,8 +196,20 @@ def _partial_headline(p: ResolvedParameters, m: Measure, table: pd.DataFrame) ->
             f"a year in {baseline.first_year}{narrative.EN_DASH}{baseline.last_year}", f"in {span_label}")
     out.headline = out.sentences["partial"].split(". ")[0] + f", a partial year ({p.year} is compared like for like, not ranked)."
     out.count_title = f"{p.area}: {count_phrase(count, m.noun)} in {label} (a partial year)"
-    out.rate_title = f"{p.area}: rates are shown for whole years only, up to {p.latest_complete}"
+    out.rate_title = _latest_whole_rate_title(p)
     return out
+
+
+def _latest_whole_rate_title(p: ResolvedParameters) -> str:
+    """Rate-chart title for a partial focus year: the rate of the latest whole year before it."""
+    earlier = [y for y in range(p.year - 1, p.first_year - 1, -1)]
+    for year in earlier:
+        m = tables.measure_for(p.area, year)
+        table = tables.annual_table(p.area, m).set_index("year")
+        if year in table.index and int(table.at[year, "months_covered"]) == 12 and pd.notna(table.at[year, "rate"]):
+            return (f"{p.area}'s homicide rate in {year}, the latest whole year, was {fmt_rate(table.at[year, 'rate'])} "
+                    f"{m.noun.plural} per 100,000 residents ({p.year} is partial)")
+    return f"{p.area}: rates are for whole years only, and no whole year comes before {p.year}"
 
 
 def incident_sentence(area: str, m: Measure, counts: pd.Series) -> str | None:

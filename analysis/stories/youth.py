@@ -67,13 +67,15 @@ def headline(p: ResolvedParameters, table: pd.DataFrame) -> Headline:
     out = Headline(measure=VICTIMS_UNDER_25)
     by_year = table.set_index("year")
     if p.year not in by_year.index or pd.isna(by_year.at[p.year, "victims_under_25"]):
-        latest = table.dropna(subset=["victims_under_25"])["year"].max()
+        known = table.dropna(subset=["victims_under_25"])
+        whole = known[known["months_covered"] == 12]
+        latest = (whole if len(whole) else known)["year"].max()
         text = (f"No source gives the number of victims under 25 in {p.area} in {p.year}: "
                 f"{sections.VICTIM_RECORDS_END}, and the Met publishes age groups for London only.")
         out.sentences["missing"] = text
         out.headline = text
-        out.count_title = f"{p.area}: victims under 25 per year, to {int(latest)}, the latest year any source gives"
-        out.rate_title = f"{p.area}: rates per young resident, to {int(latest)}"
+        out.count_title = f"{p.area}: victims under 25 per year, to {int(latest)}, the latest whole year any source gives"
+        out.rate_title = f"{p.area}: rates per young resident, to {int(latest)}, the latest whole year any source gives"
         return out
     if int(by_year.at[p.year, "months_covered"]) < 12:
         return _partial(p, by_year)
@@ -155,7 +157,13 @@ def _partial(p: ResolvedParameters, by_year: pd.DataFrame) -> Headline:
             cmp, month_range_label(p.base_year, months), label, VICTIMS_UNDER_25.noun) + "; " + narrative.chance_phrase(cmp))
     out.headline = text
     out.count_title = f"{p.area}: {count_phrase(count, VICTIMS_UNDER_25.noun)} in {label} (a partial year)"
-    out.rate_title = f"{p.area}: youth rates are shown for whole years only, up to {p.latest_complete}"
+    rates = by_year.loc[(by_year["months_covered"] == 12) & (by_year.index < p.year), "rate_under_25"].dropna()
+    if rates.empty:
+        out.rate_title = f"{p.area}: youth rates are for whole years only, and no earlier whole year has one"
+    else:
+        last = int(rates.index.max())
+        out.rate_title = (f"{p.area}: {fmt_rate(rates.loc[last])} victims under 25 per 100,000 residents aged 0{EN_DASH}24 "
+                          f"in {last}, the latest whole year ({p.year} is partial)")
     return out
 
 
