@@ -308,3 +308,15 @@ def test_notebook_code_cells_hold_no_figures_either(path):
         tokens = tokenize.generate_tokens(io.StringIO("".join(cell["source"])).readline)
         big = [t.string for t in tokens if t.type == tokenize.NUMBER and float(t.string) > 12]
         assert not big, f"{path.name} cell {index} has number literals {big}"
+
+
+def test_borough_rates_carry_the_latest_population_forward():
+    """No mid-2025 estimate exists: mid-2024 stands in for 2025, so three years of offences are
+    divided by three years of residents (MPS recorded crime: Lewisham 23 homicide offences in
+    2023-2025; ONS mid-2023 and mid-2024 populations)."""
+    section = sections.borough_section(params.validate_parameters(2025))
+    top = section.table.iloc[0]
+    pop = series.population("Lewisham")["population"]
+    assert top["area"] == "Lewisham" and top["offences"] == 23
+    assert top["population_years"] == int(pop.loc[2023] + 2 * pop.loc[2024])
+    assert "mid-2024 stands in for 2025" in section.note

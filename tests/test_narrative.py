@@ -375,3 +375,15 @@ def test_a_series_that_starts_part_way_through_a_year_names_the_months_it_has():
     assert partial_year_label(2010, 9, at_start=True) == f"April{EN}December 2010"
     assert partial_year_label(2026, 6) == f"January{EN}June 2026"
     assert partial_year_label(2010, 1, at_start=True) == "December 2010"
+
+
+def test_a_part_of_a_whole_is_grammatical_for_any_counts():
+    from analysis.stories.numbers import part_of
+
+    victims = "homicide victims"
+    assert part_of(16, 153, victims, "London") == "16 of London's 153 homicide victims were"
+    assert part_of(1, 8, victims, "Lambeth") == "1 of Lambeth's 8 homicide victims was"
+    assert part_of(0, 4, victims, "Hackney") == "none of Hackney's 4 homicide victims was"
+    assert part_of(3, 3, victims, "Lambeth") == "all 3 of Lambeth's homicide victims were"
+    assert part_of(1, 1, victims, "Hackney") == "Hackney's one homicide victim was"
+    assert part_of(0, 1, victims, "Hackney") == "Hackney's one homicide victim was not"

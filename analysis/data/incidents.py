@@ -59,3 +59,12 @@ def victims_in_incidents(area: str, incidents: pd.DataFrame | None = None) -> pd
     if area != "London":
         found = found[found["area"] == area]
     return found.groupby("year")["victims"].sum().astype(int)
+
+
+def incident_places(area: str) -> dict[int, list[str]]:
+    """Where the incidents found in the open records happened, by year, for ``area`` (London: every borough)."""
+    table = _default_incidents(INCIDENTS_FILE.stat().st_mtime_ns)
+    found = table[table["in_victim_records"] == "yes"]
+    if area != "London":
+        found = found[found["area"] == area]
+    return {int(y): list(rows["place"]) for y, rows in found.groupby("year")}

@@ -67,6 +67,8 @@ COLUMNS: dict[str, Column] = {
     "year_ending": Column("Year ending"),
     "window": Column("Years pooled"),
     "rate_per_million": Column("Rate per million", "rate"),
+    "rate_per_100k": Column("Rate per 100,000", "rate"),
+    "offence_rate": Column("Offence rate per 100,000", "rate"),
     "claimed": Column("Claimed", "text"),
     "computed": Column("Computed", "text"),
     "verdict": Column("Verdict"),
@@ -112,7 +114,12 @@ def _kind(name: str, series: pd.Series) -> Column:
     if name in COLUMNS:
         return COLUMNS[name]
     numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
-    return Column(name.replace("_", " ").capitalize(), "count" if numeric else "text")
+    if not numeric:
+        return Column(name.replace("_", " ").capitalize(), "text")
+    values = pd.to_numeric(series, errors="coerce").dropna()
+    whole = bool(((values % 1) == 0).all())
+    # a column of fractions is never shown as whole numbers (a rate of 1.265 is not "1")
+    return Column(name.replace("_", " ").capitalize(), "count" if whole else "rate")
 
 
 def readable(table: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.DataFrame:

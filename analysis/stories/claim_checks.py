@@ -69,7 +69,7 @@ def _agreement_text(agreement: tables.Agreement | None) -> str:
         return ""
     return (
         f" In {agreement.first_year}{EN_DASH}{agreement.last_year}, when both are open, the yearly counts of offences and "
-        f"victims differed by at most {fmt_int(agreement.max_gap)} ({fmt_pct(agreement.max_gap_pct, 1)})."
+        f"victims differed by at most {fmt_int(agreement.max_gap)} a year, and by at most {fmt_pct(agreement.max_gap_pct, 1)} of the victims."
     )
 
 
@@ -96,7 +96,7 @@ def _victims_value(claim: dict[str, Any]) -> Evidence:
         months = monthly[monthly["year"] == year]
         if len(months):
             text += (f" The open victim records cover only {month_range_label(year, int(months['month'].max()))} "
-                     f"({fmt_int(months[column].sum() if column in months else months['victims'].sum())}).")
+                     f"({count_phrase(months[column].sum() if column in months else months['victims'].sum(), measure.noun)}).")
         else:
             text += " No open victim records cover this year."
     else:
@@ -335,7 +335,7 @@ def check_population_change(claim: dict[str, Any]) -> Lines:
     if used != year:
         text += f"; mid-{used} is the latest estimate"
     if base < tables.CENSUS_BREAK <= used:
-        text += "; the span crosses the 2021 census re-basing, which lowered London's estimates, so the growth on one basis would be larger"
+        text += "; the span crosses the 2021 census re-basing, which lowered London's estimates, so the growth on a consistent basis would be larger"
     return [Evidence(bases.ONS_POPULATION_ESTIMATES, float(change.change), graded(claim, change.change), text + ".", f"mid-{base} to mid-{used}")]
 
 

@@ -108,7 +108,8 @@ def decide(claim: dict[str, Any], lines: list[Evidence]) -> ClaimResult:
     text = " ".join(line.text for line in order)
     if chosen is not None and not chosen.same_measure and chosen.verdict in STRENGTH:
         text += (" Offences are a related measure, not the victims the claim counts (one offence can have several "
-                 f"victims), so a verdict resting on them is at most \"{APPROXIMATELY}\".")
+                 f"victims), so a verdict resting on them is at most \"{APPROXIMATELY}\"")
+        text += (f"; here it is \"{chosen.verdict}\", lower still." if STRENGTH[chosen.verdict] < STRENGTH[APPROXIMATELY] else ".")
     return ClaimResult(
         id=str(claim["id"]),
         claim=str(claim["claim"]),

@@ -16,7 +16,7 @@ import pandas as pd
 
 from analysis.core.dates import EN_DASH, day_month_year, month_year
 from analysis.data import series
-from analysis.stories.numbers import Noun, and_list, count_phrase, fmt_int, fmt_rate, fmt_signed_pct
+from analysis.stories.numbers import Noun, and_list, count_phrase, fmt_int, fmt_rate, fmt_signed_pct, ordinal
 
 MET = "Metropolitan Police"
 ENGLAND_AND_WALES = "England and Wales"
@@ -192,18 +192,13 @@ def comparison_sentences(period: Period) -> list[str]:
 
 
 def _position(n: int) -> str:
-    return "the highest rate" if n == 1 else f"the {_ordinal(n)} highest rate"
+    return "the highest rate" if n == 1 else f"the {ordinal(n)} highest rate"
 
 
 def _vintage(vintage: str) -> str:
     """``"11 February 2026"`` for the vintage ``2026-02-11``."""
     stamp = pd.Timestamp(vintage)
     return day_month_year(stamp.year, stamp.month, stamp.day)
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
 
 
 def comparison_title(period: Period) -> str:
@@ -226,13 +221,14 @@ def caveat_sentence(period: Period) -> str | None:
     r = flagged[0]
     text = (f"A force's rate can carry a one-off reclassification or correction: {r.area}'s rate for "
             f"{period_label(r.start, r.end)} was revised from {fmt_rate(r.old)} to {fmt_rate(r.new)} per million "
-            "between the two releases held.")
+            "between the two releases held; the files do not say why.")
+    # a cited reason for a force's high rates in some years, said apart from the revision (which
+    # reaches periods without those years, so the reason does not explain it)
     notes = series.caveats()
-    notes = notes[(notes["subject"] == r.area) & (notes["period_start"] <= r.end) & (notes["period_end"] >= r.start)]
+    notes = notes[(notes["subject"] == r.area) & (notes["period_start"] <= period.end) & (notes["period_end"] >= period.start)]
     if len(notes):
-        text += f" {notes['caveat'].iloc[0]} ({notes['source_title'].iloc[0]})."
-    else:
-        text += " The files do not say why."
+        text += (f" Separately, {r.area}'s rates for periods including {period_label(notes['period_start'].iloc[0], notes['period_end'].iloc[0])} "
+                 f"are high for a known reason: {notes['caveat'].iloc[0]} ({notes['source_title'].iloc[0]}).")
     return text
 
 

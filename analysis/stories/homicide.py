@@ -12,6 +12,8 @@ years and never ranked. Counts are events; rates are per 100,000 residents.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -152,6 +154,15 @@ def headline(p: ResolvedParameters) -> Headline:
     return out
 
 
+def rate_ranking(rates: pd.Series, counts: pd.Series, year: int, noun: object) -> Ranking:
+    """How the focus year's rate ranks; with fewer than :data:`narrative.SMALL_BASE` events the rate
+    swings too widely from year to year to rank, and the phrase says so instead."""
+    if int(counts.loc[year]) < narrative.SMALL_BASE:
+        few = f"with {count_phrase(int(counts.loc[year]), noun)}, too few for the rate to be ranked against other years"
+        return Ranking(few, f"from {count_phrase(int(counts.loc[year]), noun)}, too few to rank against other years")
+    return ranking(rates.round(2), year, noun, counts=counts, measure="rate")
+
+
 def _rate_sentences(out: Headline, p: ResolvedParameters, m: Measure, whole: pd.DataFrame, by_year: pd.DataFrame) -> None:
     rates = whole.dropna(subset=["rate"]).set_index("year")["rate"]
     if p.year not in rates.index:
@@ -159,7 +170,7 @@ def _rate_sentences(out: Headline, p: ResolvedParameters, m: Measure, whole: pd.
         return
     row = by_year.loc[p.year]
     counts = whole.set_index("year")[m.key]
-    ranked = ranking(rates.round(2), p.year, m.noun, counts=counts, measure="rate")
+    ranked = rate_ranking(rates, counts, p.year, m.noun)
     carried = ""
     if bool(row["carried_forward"]):
         carried = (f" There is no mid-{p.year} population estimate yet, so the mid-{int(row['population_year'])} "
@@ -168,7 +179,10 @@ def _rate_sentences(out: Headline, p: ResolvedParameters, m: Measure, whole: pd.
         f"That is {fmt_rate(row['rate'])} {m.noun.plural} per 100,000 residents "
         f"(95% interval {fmt_rate(row['rate_lower'])} to {fmt_rate(row['rate_upper'])}), {ranked.full}.{carried}"
     )
-    out.rate_title = f"{p.area}'s homicide rate in {p.year}, {fmt_rate(row['rate'])} per 100,000 residents, is {ranked.short}"
+    if ranked.short.startswith("from "):
+        out.rate_title = f"{p.area}'s homicide rate in {p.year}: {fmt_rate(row['rate'])} per 100,000 residents, {ranked.short}"
+    else:
+        out.rate_title = f"{p.area}'s homicide rate in {p.year}, {fmt_rate(row['rate'])} per 100,000 residents, is {ranked.short}"
 
 
 def _partial_headline(p: ResolvedParameters, m: Measure, table: pd.DataFrame) -> Headline:
@@ -212,6 +226,12 @@ def _latest_whole_rate_title(p: ResolvedParameters) -> str:
     return f"{p.area}: rates are for whole years only, and no whole year comes before {p.year}"
 
 
+def _place(name: str) -> str:
+    """``"No. 30 bus, Tavistock Square (7 July 2005 bombings)"`` -> ``"7 July 2005 bombings: No. 30 bus, Tavistock Square"``."""
+    found = re.match(r"^(.*) \((.*)\)$", name)
+    return f"{found.group(2)}: {found.group(1)}" if found else name
+
+
 def incident_sentence(area: str, m: Measure, counts: pd.Series) -> str | None:
     """Victims cluster in incidents: the series with and without the ones found in the records.
 
@@ -225,9 +245,12 @@ def incident_sentence(area: str, m: Measure, counts: pd.Series) -> str | None:
         return ("Victims cluster in incidents (some kill several people), so years vary more than they would "
                 "if every death were independent; no incident with several victims stands out in these records.")
     parts = []
+    places = incidents.incident_places(area)
     for year, victims in found.items():
-        parts.append(f"{year} includes {count_phrase(victims, m.noun)} of one incident; without it {year} had "
-                     f"{fmt_int(counts.loc[year] - victims)}")
+        where = " and ".join(_place(name) for name in places.get(int(year), []))
+        parts.append(f"{year} includes {count_phrase(victims, m.noun)} of one incident"
+                     + (f" ({where})" if where else "")
+                     + f"; without it {year} had {fmt_int(counts.loc[year] - victims)}")
     adjusted = counts.copy()
     adjusted.loc[found.index] = adjusted.loc[found.index] - found
     fitted = trend.fit_trend(adjusted)

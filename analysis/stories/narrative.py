@@ -153,6 +153,8 @@ def record_phrase(
         where = f"in {since} ({amount(since_value)})"
         latest = "" if since == record.focus - 1 else ", the latest earlier year with data"
         if record.tie:
+            if measure == "count" and since_value == 0:
+                return f"no change from {since}, when there were none too{latest}"
             return f"{same} {where}{latest}"
         return f"{opposite} {where}{latest}"
     if record.tie:

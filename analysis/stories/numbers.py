@@ -156,3 +156,25 @@ def and_list(items: "list[str] | tuple[str, ...]") -> str:
     if not items:
         return ""
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def ordinal(n: int) -> str:
+    """``"1st"``, ``"2nd"``, ``"23rd"``, ``"11th"``."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def part_of(part: int, total: int, what: "Noun | str", owner: str) -> str:
+    """Subject and verb for a part of a whole, grammatical for any counts:
+    ``"16 of London's 153 homicide victims were"``, ``"1 of Lambeth's 8 homicide victims was"``,
+    ``"none of Hackney's 4 homicide victims was"``, ``"all 3 of Lambeth's victims under 25 were"``,
+    ``"Hackney's one victim under 25 was"`` (``"was not"`` when the part is 0)."""
+    n = noun(what)
+    part, total = int(part), int(total)
+    if total == 1:
+        return f"{owner}'s one {n.singular} {'was' if part else 'was not'}"
+    if part == total:
+        return f"all {fmt_int(total)} of {owner}'s {n.plural} were"
+    if part == 0:
+        return f"none of {owner}'s {fmt_int(total)} {n.plural} was"
+    return f"{fmt_int(part)} of {owner}'s {fmt_int(total)} {n.plural} {'was' if part == 1 else 'were'}"

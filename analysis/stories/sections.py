@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analysis.core.dates import EN_DASH, month_range_label, month_year
+from analysis.core.dates import EN_DASH, month_range_label, month_year, year_span
 from analysis.data import series
 from analysis.stories import narrative, stats, tables
 from analysis.stories.narrative import count_phrase, fmt_int, fmt_pct, fmt_rate
+from analysis.stories.numbers import ordinal, part_of
 from analysis.stories.params import ResolvedParameters
 from analysis.stories.tables import RECORDED_OFFENCES, VICTIMS, VICTIMS_UNDER_25, Measure
 
@@ -72,8 +73,7 @@ def method_section(p: ResolvedParameters, ages: str = "all") -> Section:
     if total == 0:
         title = f"{p.area} had {count_phrase(0, noun)} in {year}"
     else:
-        title = (f"In {year}, {fmt_int(knife)} of {p.area}'s {count_phrase(total, noun)} "
-                 f"{'was' if knife == 1 else 'were'} killed with a knife or sharp implement")
+        title = f"In {year}, {part_of(knife, total, noun, p.area)} killed with a knife or sharp implement"
     return Section(title, table, year, note=note, measure=measure)
 
 
@@ -89,13 +89,11 @@ def domestic_sentence(p: ResolvedParameters) -> str:
     overall_domestic = int(wide["Domestic abuse"].sum())
     if total == 0:
         head = f"{p.area} had no homicide victims in {year}"
-    elif total == 1:
-        head = f"In {year}, {p.area} had 1 homicide victim, {'' if domestic else 'not '}killed in a domestic-abuse-related homicide"
     else:
         share = f" ({fmt_pct(100 * domestic / total)})" if total >= narrative.SMALL_BASE and domestic else ""
-        who = "none" if domestic == 0 else fmt_int(domestic)
-        verb = "was" if domestic == 1 else "were"
-        head = f"In {year}, {who} of {p.area}'s {count_phrase(total, VICTIMS.noun)}{share} {verb} killed in domestic-abuse-related homicides"
+        one = domestic <= 1 or total == 1
+        head = (f"In {year}, {part_of(domestic, total, VICTIMS.noun, p.area)} killed in "
+                f"{'a domestic-abuse-related homicide' if one else 'domestic-abuse-related homicides'}{share}")
     if span.split(EN_DASH)[0] == str(year) or overall_total == 0:
         tail = "."
     elif overall_total >= narrative.SMALL_BASE:
@@ -209,7 +207,7 @@ def borough_window(p: ResolvedParameters, years: int, ages: str = "all") -> tupl
         m = borough_measure(end, years, ages)
         if m is not None:
             note = "" if end == p.year else (
-                f"The pooled window ends in {end}, the latest year whose {years} whole years the "
+                f"The pooled window ends in {end}: it is the latest run of {years} whole years that the "
                 f"{'victim records' if not m.is_offences else 'offence records'} cover for every borough.")
             return end, m, note
     # a focus year too early for a window ending in it: the first window the data hold
@@ -236,7 +234,11 @@ def _borough_rates(end_year: int, years: int, m: Measure, stamps: tuple) -> pd.D
     rows = annual[(annual["area_code"] != series.LONDON_CODE) & annual["year"].isin(window) & (annual[m.months] == 12)]
     counts = rows.groupby(["area_code", "area"])[m.key].agg(["sum", "count"]).reset_index()
     counts = counts[counts["count"] == years]
-    person_years = pop[pop["year"].isin(window)].groupby("area_code")[m.population].sum()
+    # each window year's mid-year estimate, the latest carried forward where a year has none yet
+    latest = int(pop.dropna(subset=[m.population])["year"].max())
+    used = [min(year, latest) for year in window]
+    by_year = pop.dropna(subset=[m.population]).set_index(["area_code", "year"])[m.population]
+    person_years = sum(by_year.xs(year, level="year") for year in used)
     counts["population_years"] = counts["area_code"].map(person_years)
     counts = counts.rename(columns={"sum": m.key}).drop(columns=["count"])
     ci = stats.poisson_ci_frame(counts[m.key].astype(float))
@@ -267,7 +269,12 @@ def borough_section(p: ResolvedParameters, years: int = 3, ages: str = "all") ->
              f"{fmt_rate(top['rate'])} {unit} a year")
     if p.area in set(rates["area"]) and p.area != top["area"]:
         rank = int(rates.index[rates["area"] == p.area][0]) + 1
-        title += f"; {p.area} ranked {rank} of {len(rates)} ({fmt_rate(rates.loc[rank - 1, 'rate'])})"
+        title += f"; {p.area} was {ordinal(rank)} highest of {len(rates)} ({fmt_rate(rates.loc[rank - 1, 'rate'])} per 100,000)"
+    latest = int(series.all_population().dropna(subset=[m.population])["year"].max())
+    if latest < end:
+        carried = (f"There is no mid-year population estimate after mid-{latest} yet, so mid-{latest} stands in for "
+                   f"{year_span(list(range(latest + 1, end + 1)))}.")
+        note = f"{note} {carried}".strip()
     return Section(title, rates, end, note=note, measure=m)
 
 
@@ -282,5 +289,5 @@ def data_note(area: str) -> str:
     annual = series.homicide_annual(area)
     published = [int(y) for y in annual.index[annual["victims_source"] == "published"]]
     if published:
-        text += f"; whole-year victim totals for {narrative.year_span(published)} from the Met's published statements"
+        text += f"; whole-year victim totals for {year_span(published)} from the Met's published statements"
     return text + "."

@@ -25,6 +25,8 @@ from analysis.stories.params import ResolvedParameters
 #: Offences per this many residents (homicide, far rarer, per 100,000 as elsewhere).
 PER = 1_000
 HOMICIDE_PER = 100_000
+#: Below this many homicide offences in the first year, the change to the focus year is told in counts.
+HOMICIDE_COUNTS_AS_COUNTS = 50
 
 
 @dataclass(frozen=True)
@@ -138,12 +140,12 @@ def _against_average(pct: float) -> str:
     return f"{narrative.fmt_pct(abs(pct))} {'below' if pct < 0 else 'above'} that average"
 
 
-def _moved(label: str, base: float, now: float) -> str:
+def _moved(label: str, base: float, now: float, small: int = narrative.SMALL_BASE) -> str:
     """``"robbery down 7%"``, or ``"homicide from 3 to 7"`` on a base under the small-base limit."""
     def n(x: float) -> str:
         return "none" if x == 0 else fmt_int(x)
 
-    if base < narrative.SMALL_BASE:
+    if base < small:
         if base == now:
             return f"{label} unchanged at {n(now)}"
         return f"{label} from {n(base)} to {n(now)}"
@@ -192,7 +194,9 @@ def index_title(area: str, year: int) -> str:
     first, last = whole.iloc[0], whole.iloc[-1]
     if int(first["year"]) == int(last["year"]):
         return f"{area}: {int(last['year'])} is the first whole year of the recorded-crime series"
-    parts = [_moved(LABELS[t.key].lower(), first[t.key], last[t.key]) for t in TYPES]
+    # homicide counts in the tens move far by chance between two single years: counts, not a percentage
+    parts = [_moved(LABELS[t.key].lower(), first[t.key], last[t.key], small=HOMICIDE_COUNTS_AS_COUNTS if t is HOMICIDE else narrative.SMALL_BASE)
+             for t in TYPES]
     return f"{area}, {int(first['year'])} to {int(last['year'])}: " + ", ".join(parts)
 
 

@@ -147,12 +147,14 @@ def other_count_sentences(year: int) -> list[str]:
         if len(group) < 2 or year not in set(group["year"]):
             continue
         first, last = group.iloc[0], group.iloc[-1]
+        after = last["date"].year > year
         change = stats.change_since(pd.Series({0: first["value"], 1: last["value"]}), 0, 1)
         out.append(
             f"On {BASIS_LABELS.get(basis, basis)}, officers went from {fmt_int(first['value'])} at "
             f"{end_of_month(first['date'].year, first['date'].month)} to {fmt_int(last['value'])} at "
             f"{end_of_month(last['date'].year, last['date'].month)}, a change of {fmt_signed(change.change)} "
-            f"({fmt_signed_pct(change.pct_change, 1)}); this count is compared only with itself."
+            f"({fmt_signed_pct(change.pct_change, 1)}); this count is compared only with itself"
+            + (f", and its second date falls after {year}." if after else ".")
         )
     return out
 
@@ -166,7 +168,7 @@ def officers_title(year: int, base_year: int) -> str:
         return f"The Met's officer figures start in {int(first)}, after {year}"
     text = f"The Met had {focus.level} at {focus.date}"
     if not focus.covered:
-        text += f", the latest figure held for {year}"
+        text += f" (there is none yet for {day_month_year(year, 3, 31)})"
     change = officer_change(base_year, focus.year, focus.basis) if base_year < focus.year else None
     if change is not None and change.change:
         text += f", {fmt_int(abs(change.change))} {'fewer' if change.change < 0 else 'more'} than in {base_year}"
@@ -231,7 +233,7 @@ def per_100k(year: int | None = None) -> pd.DataFrame:
     out["population_year"] = pop["population_year"].to_numpy()
     out["officers_per_100k"] = (stats.PER * out["officers"] / out["population"]).round(1)
     rates = tables.whole_years(tables.annual_table("London")).set_index("year")["rate"]
-    out["homicide_rate"] = out["year"].map(rates).round(3)
+    out["homicide_rate"] = out["year"].map(rates).round(2)  # as the homicide notebook shows it (never rounded twice)
     return out
 
 
@@ -242,7 +244,7 @@ def per_100k_title(table: pd.DataFrame, year: int) -> str:
     row = known.iloc[-1]
     text = f"The Met had {numbers.fmt_rate(row['officers_per_100k'], 0)} officers per 100,000 Londoners at 31 March {int(row['year'])}"
     if int(row["year"]) < year:
-        text += f", the latest figure held for {year}"
+        text += f" (there is none yet for {day_month_year(year, 3, 31)})"
     elif int(row["year"]) > year:
         text += f", the first figure on this basis (after {year})"
     high = known.loc[known["officers_per_100k"].idxmax()]

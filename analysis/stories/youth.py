@@ -14,8 +14,9 @@ import pandas as pd
 from analysis.core.dates import EN_DASH, month_range_label
 from analysis.data import series
 from analysis.stories import narrative, sections, stats, tables, trend
-from analysis.stories.homicide import Headline, ranking
+from analysis.stories.homicide import Headline, ranking, rate_ranking
 from analysis.stories.narrative import count_phrase, fmt_int, fmt_pct, fmt_rate, sentence
+from analysis.stories.numbers import part_of
 from analysis.stories.params import ResolvedParameters
 from analysis.stories.tables import VICTIMS, VICTIMS_13_19, VICTIMS_UNDER_25
 
@@ -70,8 +71,9 @@ def headline(p: ResolvedParameters, table: pd.DataFrame) -> Headline:
         known = table.dropna(subset=["victims_under_25"])
         whole = known[known["months_covered"] == 12]
         latest = (whole if len(whole) else known)["year"].max()
-        text = (f"No source gives the number of victims under 25 in {p.area} in {p.year}: "
-                f"{sections.VICTIM_RECORDS_END}, and the Met publishes age groups for London only.")
+        why = ("no published figure covers it yet" if p.area == "London"
+               else "the Met publishes age groups for London only")
+        text = f"No source gives the number of victims under 25 in {p.area} in {p.year}: {sections.VICTIM_RECORDS_END}, and {why}."
         out.sentences["missing"] = text
         out.headline = text
         out.count_title = f"{p.area}: victims under 25 per year, to {int(latest)}, the latest whole year any source gives"
@@ -133,7 +135,7 @@ def _rate(out: Headline, p: ResolvedParameters, whole: pd.DataFrame, by_year: pd
         out.rate_title = f"{p.area}: no under-25 rate for {p.year} (no population of those ages for it)"
         return
     counts = whole.set_index("year")["victims_under_25"]
-    ranked = ranking(rates.round(2), p.year, VICTIMS_UNDER_25.noun, counts=counts, measure="rate")
+    ranked = rate_ranking(rates, counts, p.year, VICTIMS_UNDER_25.noun)
     out.sentences["rate"] = (
         f"That is {fmt_rate(rates.loc[p.year])} per 100,000 residents aged 0{EN_DASH}24 (95% interval "
         f"{fmt_rate(by_year.at[p.year, 'rate_under_25_lower'])} to {fmt_rate(by_year.at[p.year, 'rate_under_25_upper'])}), {ranked.full}."
@@ -148,8 +150,9 @@ def _partial(p: ResolvedParameters, by_year: pd.DataFrame) -> Headline:
     label = month_range_label(p.year, months)
     ytd = tables.ytd_counts(p.area, months, VICTIMS_UNDER_25)
     count = int(ytd.loc[p.year])
-    text = (f"{p.area}: {count_phrase(count, VICTIMS_UNDER_25.noun)} in {label}, a partial year, compared like for "
-            "like with the same months of earlier years and not ranked against whole years.")
+    text = (f"{p.area}: {count_phrase(count, VICTIMS_UNDER_25.noun)} in {label}. The victim records cover only those "
+            f"months of {p.year}, so the count is compared like for like with the same months of earlier years and not "
+            "ranked against whole years.")
     out.sentences["partial"] = text
     if p.base_year in ytd.index:
         cmp = stats.compare_counts(int(ytd.loc[p.base_year]), count)
@@ -177,10 +180,15 @@ def share_title(table: pd.DataFrame, p: ResolvedParameters) -> str:
     if int(row["victims"]) == 0:
         head = f"{p.area} had no homicide victims in {year}"
     else:
-        head = (f"{fmt_int(row['victims_under_25'])} of {p.area}'s {count_phrase(row['victims'], 'homicide victims')} "
-                f"in {year} {'was' if int(row['victims_under_25']) == 1 else 'were'} under 25 ({fmt_pct(row['share_under_25_pct'])})")
-    if len(rows) > 1:
-        head += f"; the share has ranged from {fmt_pct(low)} to {fmt_pct(high)} since {int(rows['year'].min())}"
+        share = f" ({fmt_pct(row['share_under_25_pct'])})" if int(row["victims"]) >= narrative.SMALL_BASE else ""
+        head = f"In {year}, {part_of(row['victims_under_25'], row['victims'], VICTIMS.noun, p.area)} under 25{share}"
+    # the range only over years with enough victims for a share to mean something
+    steady = rows[rows["victims"] >= narrative.SMALL_BASE]
+    if len(steady) > 1:
+        low, high = steady["share_under_25_pct"].min(), steady["share_under_25_pct"].max()
+        head += f"; the share has ranged from {fmt_pct(low)} to {fmt_pct(high)} since {int(steady['year'].min())}"
+        if len(steady) < len(rows):
+            head += f" in years with at least {narrative.SMALL_BASE} victims"
     return head
 
 
@@ -198,8 +206,14 @@ def sex_section(p: ResolvedParameters) -> tuple[pd.DataFrame, str]:
     if total_all == 0:
         text = f"{p.area} had {count_phrase(0, VICTIMS_UNDER_25.noun)} over {span}."
     else:
-        last = (f"{fmt_int(last_male)} of {count_phrase(last_total, VICTIMS_UNDER_25.noun)} in {year}" if last_total
-                else f"none in {year}")
+        if last_total == 0:
+            last = f"none in {year}"
+        elif last_total == 1:
+            last = f"the one in {year} was {'male' if last_male else 'not male'}"
+        elif last_male == last_total:
+            last = f"all {fmt_int(last_total)} in {year}"
+        else:
+            last = f"{'none' if last_male == 0 else fmt_int(last_male)} of {fmt_int(last_total)} in {year}"
         text = (f"Over {span}, {fmt_pct(100 * male_all / total_all)} of {p.area}'s {count_phrase(total_all, VICTIMS_UNDER_25.noun)} "
                 f"were male ({last}).")
     return table, text + (f" {note}" if note else "")
