@@ -222,20 +222,8 @@ def _ratio_from_share(share_a: float, exposure_a: float, exposure_b: float) -> f
     return exposure_a * (1.0 - share_a) / (share_a * exposure_b)
 
 
-def compare_counts(
-    count_a: int,
-    count_b: int,
-    exposure_a: float = 1.0,
-    exposure_b: float = 1.0,
-    level: float = 0.95,
-) -> CountComparison:
-    """See :func:`_compare_counts`; the same inputs give the same (immutable) result, so it is
-    computed once per process (the exact interval's root-finding dominates the sentence layer)."""
-    return _compare_counts(int(count_a), int(count_b), float(exposure_a), float(exposure_b), float(level))
-
-
 @functools.lru_cache(maxsize=4096)
-def _compare_counts(
+def compare_counts(
     count_a: int,
     count_b: int,
     exposure_a: float = 1.0,
@@ -250,7 +238,8 @@ def _compare_counts(
     interval of the binomial proportion mapped to ``(b / e_b) / (a / e_a)``.
 
     Convention: ``a`` is the earlier/base period, ``b`` the later/focus period, so a rate
-    ratio below 1 means the focus period is lower.
+    ratio below 1 means the focus period is lower. The result is immutable and the same inputs give
+    the same result, so it is computed once per process (cached).
 
     When both counts are 0 there is no information: ``p_value`` is 1.0, the rate ratio NaN
     and its interval ``(0, inf)``.
