@@ -75,6 +75,21 @@ class SpawnKernelManager(AsyncKernelManager):
 
     client_class = "analysis.runner.kernels.ReadyClient"  # type: ignore[assignment]
 
+    async def _async_interrupt_kernel(self) -> None:
+        """Interrupt the kernel, except on the way to a clean shutdown.
+
+        jupyter_client 8 interrupts every kernel before asking it to shut down; a kernel that is
+        already idle (every notebook here has finished when it is shut down) then logs
+        "ERROR | KeyboardInterrupt caught in kernel" to the terminal, which reads as a failure in
+        a run that succeeded. The shutdown request that follows stops the kernel either way, and
+        a kernel that ignores it is still killed by jupyter_client's own fallback. (Overrides the
+        method jupyter_client's ``shutdown_kernel`` calls; the public ``interrupt_kernel``, which
+        nbclient uses on a cell timeout, is bound to jupyter_client's own and is untouched.)
+        """
+        if getattr(self, "shutting_down", False):
+            return
+        await super()._async_interrupt_kernel()
+
 
 class ForkKernelManager(SpawnKernelManager):
     """Kernels forked by the zygote listening on ``zygote_socket``, through :class:`ForkProvisioner`."""
