@@ -21,6 +21,7 @@ import pandas as pd
 from analysis.core.errors import DataError
 from analysis.data import schemas
 from analysis.data.readers import (
+    find_releases,
     numeric_column,
     read_csv,
     read_csv_text,
@@ -194,20 +195,4 @@ def find_victim_releases(folder: Path, required: Iterable[Path] = ()) -> tuple[l
     out; so is any CSV that cannot be read as text. Returns the releases and ``{file name: why it
     was ignored}`` for every other file (people proceeded against, SOURCES.md, other formats).
     """
-    required_paths = {Path(p) for p in required}
-    found: set[Path] = set()
-    ignored: dict[str, str] = {}
-    for path in sorted(p for p in Path(folder).iterdir() if p.is_file()):
-        if path in required_paths:
-            continue
-        if path.suffix.lower() not in {".csv", ".gz"}:
-            ignored[path.name] = "not a CSV file"
-        elif is_victims_file(path):
-            found.add(path)
-        else:
-            ignored[path.name] = "its header is not that of a victims release (no 'Count of Victims')"
-    paths = sorted(found | required_paths)
-    if not paths:
-        raise DataError(folder, "holds no homicide victims file (a CSV whose header has 'Count of Victims')")
-    releases = [parse_victims(p) for p in paths]
-    return sorted(releases, key=lambda r: (r.last, r.first, r.path.name)), ignored
+    return find_releases(folder, required, is_victims_file, parse_victims, what="victims", header="'Count of Victims'")

@@ -31,7 +31,7 @@ import pandas as pd
 from analysis.core.errors import DataError
 from analysis.data import schemas
 from analysis.data.parse_population import LONDON_AUTHORITIES
-from analysis.data.readers import numeric_block, read_csv, read_csv_text
+from analysis.data.readers import find_releases, numeric_block, read_csv, read_csv_text
 
 #: Header layouts: name -> (group, subgroup, area) column names, before the month columns.
 LAYOUTS: dict[str, tuple[str, str, str]] = {
@@ -287,20 +287,4 @@ def find_crime_releases(folder: Path, required: Iterable[Path] = ()) -> tuple[li
     releases (sorted by last month, then first month, then file name) and ``{file name: why it
     was ignored}`` for every other file.
     """
-    required_paths = {Path(p) for p in required}
-    found: set[Path] = set()
-    ignored: dict[str, str] = {}
-    for path in sorted(p for p in Path(folder).iterdir() if p.is_file()):
-        if path in required_paths:
-            continue
-        if path.suffix.lower() not in {".csv", ".gz"}:
-            ignored[path.name] = "not a CSV file"
-        elif is_recorded_crime_file(path):
-            found.add(path)
-        else:
-            ignored[path.name] = "its header is not that of a recorded-crime release (no YYYYMM month columns)"
-    paths = sorted(found | required_paths)
-    if not paths:
-        raise DataError(folder, "holds no recorded-crime release (a CSV whose header has YYYYMM month columns)")
-    releases = [parse_recorded_crime(p) for p in paths]
-    return sorted(releases, key=lambda r: (r.last, r.first, r.path.name)), ignored
+    return find_releases(folder, required, is_recorded_crime_file, parse_recorded_crime, what="recorded-crime", header="YYYYMM month columns")

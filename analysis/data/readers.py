@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -227,3 +227,32 @@ def numeric_block(frame: pd.DataFrame, columns: Iterable[str], path: Path, *, al
         slow = quick.isna().any()
         converted[column] = numeric_column(frame, column, path, allow_missing=allow_missing) if slow else quick.astype(float)
     return pd.DataFrame(converted, index=frame.index)
+
+
+def find_releases(folder: Path, required: Iterable[Path], recognise: Callable[[Path], bool], parse: Callable[[Path], object],
+                  *, what: str, header: str) -> tuple[list, dict[str, str]]:
+    """Parse every release of one source in ``folder``; say why every other file was left out.
+
+    A CSV (or gzip) whose header ``recognise`` accepts is a release, so a new one needs no code
+    change; files in ``required`` (those the manifest lists) are always parsed, so a listed file
+    that has lost its header is an error rather than silently left out. ``what`` names the source
+    and ``header`` what marks its header, for the messages. Returns the parsed releases sorted by
+    ``(last, first, path.name)`` and ``{file name: why it was ignored}``.
+    """
+    required_paths = {Path(p) for p in required}
+    found: set[Path] = set()
+    ignored: dict[str, str] = {}
+    for path in sorted(p for p in Path(folder).iterdir() if p.is_file()):
+        if path in required_paths:
+            continue
+        if path.suffix.lower() not in {".csv", ".gz"}:
+            ignored[path.name] = "not a CSV file"
+        elif recognise(path):
+            found.add(path)
+        else:
+            ignored[path.name] = f"its header is not that of a {what} release (no {header})"
+    paths = sorted(found | required_paths)
+    if not paths:
+        raise DataError(folder, f"holds no {what} release (a CSV whose header has {header})")
+    releases = [parse(p) for p in paths]
+    return sorted(releases, key=lambda r: (r.last, r.first, r.path.name)), ignored  # type: ignore[attr-defined]
