@@ -64,6 +64,7 @@ class Ranking:
     phrase: str
     short: str
     caveat: str = ""
+    ranked: bool = True  # False when the counts are too few for a ranking
 
     @property
     def full(self) -> str:
@@ -159,7 +160,7 @@ def rate_ranking(rates: pd.Series, counts: pd.Series, year: int, noun: object) -
     swings too widely from year to year to rank, and the phrase says so instead."""
     if int(counts.loc[year]) < narrative.SMALL_BASE:
         few = f"with {count_phrase(int(counts.loc[year]), noun)}, too few for the rate to be ranked against other years"
-        return Ranking(few, f"from {count_phrase(int(counts.loc[year]), noun)}, too few to rank against other years")
+        return Ranking(few, f"from {count_phrase(int(counts.loc[year]), noun)}, too few to rank against other years", ranked=False)
     return ranking(rates.round(2), year, noun, counts=counts, measure="rate")
 
 
@@ -179,7 +180,7 @@ def _rate_sentences(out: Headline, p: ResolvedParameters, m: Measure, whole: pd.
         f"That is {fmt_rate(row['rate'])} {m.noun.plural} per 100,000 residents "
         f"(95% interval {fmt_rate(row['rate_lower'])} to {fmt_rate(row['rate_upper'])}), {ranked.full}.{carried}"
     )
-    if ranked.short.startswith("from "):
+    if not ranked.ranked:
         out.rate_title = f"{p.area}'s homicide rate in {p.year}: {fmt_rate(row['rate'])} per 100,000 residents, {ranked.short}"
     else:
         out.rate_title = f"{p.area}'s homicide rate in {p.year}, {fmt_rate(row['rate'])} per 100,000 residents, is {ranked.short}"
