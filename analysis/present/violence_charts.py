@@ -31,7 +31,13 @@ def plot_index(table: pd.DataFrame, p: ResolvedParameters, title: str):
     first, last = int(table["year"].iloc[0]), int(table["year"].iloc[-1])
     fig, ax = charts.figure(title, f"{p.area}, recorded offences per whole year, {first} = 100", _source())
     ends = []
-    for t in violence.TYPES:
+    base = violence.homicide_first_count(p.area)
+    # an index on a base of a few homicides swings by hundreds of percent on one death: left out
+    shown = [t for t in violence.TYPES if t is not violence.HOMICIDE or base >= violence.HOMICIDE_COUNTS_AS_COUNTS]
+    if len(shown) < len(violence.TYPES):
+        charts.note(fig, f"Homicide is left out: {base} offences in {first} are too few a base for an index "
+                         "(its counts and rates are in the charts below).")
+    for t in shown:
         colour_key, style = STYLE[t.key]
         colour = charts.PALETTE[colour_key]
         ax.plot(table["year"], table[t.key], color=colour, linestyle=style, marker="o", markersize=3)

@@ -187,6 +187,12 @@ def rolling_end(p: ResolvedParameters) -> tuple[int, int]:
     return shown_year(p)[0], 12  # before the series, or its partial first year
 
 
+def homicide_first_count(area: str) -> int:
+    """Homicide offences in the first whole year of the series (the base of the index chart)."""
+    table = annual(area)
+    return int(table.loc[table["months_covered"] == 12, HOMICIDE.key].iloc[0])
+
+
 def index_title(area: str, year: int) -> str:
     """Finding-title for the index chart: how each type changed from the first whole year to the focus year (or the latest whole year)."""
     table = annual(area)
