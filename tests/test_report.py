@@ -477,6 +477,29 @@ def test_a_clean_shutdown_does_not_interrupt_the_kernel(monkeypatch):
     assert calls == [False, False]
 
 
+def test_kernel_managers_hand_out_the_ready_when_ready_client(monkeypatch):
+    """The runner's managers give nbclient a ReadyClient (no fixed sleeps before the first cell):
+    naming it in ``client_class`` alone left AsyncKernelManager's own ``client_factory`` default,
+    the stock client, in use (its wait_for_ready cost ~0.2 s a notebook run)."""
+    import asyncio
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    from analysis.runner.kernels import ForkKernelManager, ReadyClient, SpawnKernelManager
+
+    waits = []
+
+    async def record(self, waittime=None, pollinterval=0.1, restart=False):
+        waits.append(pollinterval)
+
+    monkeypatch.setattr(AsyncKernelManager, "_async_finish_shutdown", record)
+    for cls in (SpawnKernelManager, ForkKernelManager):
+        manager = cls()
+        assert isinstance(manager.client(), ReadyClient)
+        asyncio.run(manager._async_finish_shutdown())
+    assert waits == [0.01, 0.01]  # the kernel's exit is checked every 10 ms, not every 100 ms
+
+
 @pytest.mark.slow
 def test_narrative_page_hides_code_and_full_page_shows_it(built):
     _, out, _ = built
