@@ -320,3 +320,20 @@ def test_borough_rates_carry_the_latest_population_forward():
     assert top["area"] == "Lewisham" and top["offences"] == 23
     assert top["population_years"] == int(pop.loc[2023] + 2 * pop.loc[2024])
     assert "mid-2024 stands in for 2025" in section.note
+
+
+def test_cached_tables_come_back_as_fresh_copies_and_follow_their_file(tmp_path, monkeypatch):
+    """published() is read once per version of the file (the zygote's warm-up fills it), but a
+    caller that edits its copy changes nobody else's, and a changed file is read again."""
+    first = series.published()
+    first.loc[:, "value"] = -1.0
+    assert (series.published()["value"] != -1.0).any()
+    copy = tmp_path / "published_figures.csv"
+    text = series.PUBLISHED_FIGURES.read_text(encoding="utf-8")
+    copy.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(series, "PUBLISHED_FIGURES", copy)
+    before = len(series.published())
+    lines = text.splitlines(keepends=True)
+    copy.write_text("".join(lines[:-1]), encoding="utf-8")  # one row fewer: size and mtime change
+    assert len(series.published()) == before - 1
+    series.warm()  # every series file and both cited tables: no error on the committed data

@@ -750,3 +750,30 @@ def test_forked_kernels_do_not_write_to_the_zygote_pipe_and_are_signalled_only_t
         assert kernel.poll() == -signal.SIGKILL
     finally:
         zygote.close()
+
+
+def test_zygote_preloads_what_the_package_imports_inside_functions_and_warms_the_data_caches():
+    """The trend fit imports statsmodels inside a function (~0.3 s): the zygote must preload it,
+    or every kernel pays it again. The data warm-up is named, and the runner never preloads its
+    own modules into kernels."""
+    names = report.imported_modules(report.find_notebooks())
+    assert "statsmodels.discrete.discrete_model" in names  # imported inside analysis.stories.trend
+    assert "analysis.stories.claim_checks" in names  # imported inside analysis.stories.claims
+    assert report.DATA_WARMUP in names
+    assert not any(n.startswith("analysis.runner") for n in names)
+
+
+def test_preload_runs_warmups_after_every_import_and_survives_a_failing_one(tmp_path: Path, monkeypatch):
+    package = tmp_path / "warmpkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("calls = []\n")
+    (package / "a.py").write_text("import warmpkg\ndef warm():\n    import warmpkg.b\n    warmpkg.calls.append('a')\n")
+    (package / "b.py").write_text("import warmpkg\nwarmpkg.calls.append('b imported')\ndef broken():\n    raise OSError('unreadable')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    forkserver._preload(["warmpkg.a:warm", "warmpkg.b:broken", "warmpkg.a", "warmpkg.b", "warmpkg.nothing"])
+    import warmpkg
+
+    assert warmpkg.calls == ["b imported", "a"]  # imports first, then the warm-ups in order; the failure is left to the notebook
+    for name in list(sys.modules):
+        if name.startswith("warmpkg"):
+            del sys.modules[name]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.core.errors import ParameterError
-from analysis.core.paths import SERIES_DIR
+from analysis.core.paths import PUBLISHED_FIGURES, SERIES_DIR
 from analysis.data import schemas
 from analysis.data.published import read_published
 
@@ -199,8 +199,24 @@ def met_arrests(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
 
 
 def published() -> pd.DataFrame:
-    """The cited table of figures known only from publications."""
-    return read_published()
+    """The cited table of figures known only from publications (a fresh copy; read and validated
+    once per version of the file)."""
+    stat = PUBLISHED_FIGURES.stat()
+    return _published(stat.st_mtime_ns, stat.st_size).copy()
+
+
+@functools.lru_cache(maxsize=2)
+def _published(mtime: int, size: int) -> pd.DataFrame:
+    return read_published(PUBLISHED_FIGURES)
+
+
+def warm(series_dir: Path = SERIES_DIR) -> None:
+    """Read every committed series file and both cited tables once, into the caches keyed by each
+    file's stamp (the kernels' zygote calls this through ``analysis.stories.warmup``). Returns nothing."""
+    for path in sorted(Path(series_dir).glob("*.csv")):
+        _read(path.name, series_dir)
+    published()
+    caveats()
 
 
 def caveats() -> pd.DataFrame:

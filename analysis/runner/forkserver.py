@@ -6,7 +6,10 @@ notebook run pays it again. The zygote pays it once: a process that imports ipyk
 modules the notebooks import, then waits. For each kernel it ``fork()``s; the child is a new
 process (its own empty namespace, module state exactly as after import, no history) that only
 has to open its sockets and build the IPython shell. Every notebook gets its own forked process,
-which exits afterwards; the zygote itself never runs notebook code.
+which exits afterwards; the zygote itself never runs notebook code. Besides imports it runs the
+warm-ups it is given (``module:function``): package code that reads the committed data files into
+caches keyed by each file's size and modification time, so a kernel reads a file again only if it
+has changed, and otherwise finds it parsed.
 
 The runner reaches it through a jupyter_client kernel provisioner (``analysis.runner.kernels``):
 papermill and nbclient start, signal and stop these kernels as they would any other.
@@ -79,11 +82,19 @@ def supported() -> bool:
 
 
 def _preload(modules: Iterable[str]) -> None:
-    for name in modules:
-        if any(name == bad or name.startswith(bad + ".") for bad in NEVER_PRELOAD):
+    """Import each module; an entry ``module:function`` imports the module, then calls the
+    function with no arguments (a warm-up, run after every import: e.g. filling caches of data
+    files that are keyed by the files' stamps, so a forked kernel starts with them read)."""
+    names = list(modules)
+    warmups = [name for name in names if ":" in name]
+    for name in [n for n in names if ":" not in n] + warmups:
+        module, _, function = name.partition(":")
+        if any(module == bad or module.startswith(bad + ".") for bad in NEVER_PRELOAD):
             continue
         with contextlib.suppress(BaseException):  # the notebook will raise it properly itself
-            importlib.import_module(name)
+            loaded = importlib.import_module(module)
+            if function:
+                getattr(loaded, function)()
 
 
 def _kernel_child(request: dict[str, Any], zygote_pid: int, closing: list[Any]) -> None:
@@ -465,7 +476,7 @@ def fork_kernel(socket_path: str, connection_file: str, cwd: str, env: dict[str,
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
-        print("usage: python -m analysis.runner.forkserver SOCKET [MODULE ...]", file=sys.stderr)
+        print("usage: python -m analysis.runner.forkserver SOCKET [MODULE | MODULE:FUNCTION ...]", file=sys.stderr)
         return 2
     return serve(args[0], args[1:])
 

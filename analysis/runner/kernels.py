@@ -10,8 +10,8 @@
 * :class:`SpawnKernelManager` starts stock kernels (``ipykernel_launcher``), the default on macOS
   and Windows and with ``--engine spawn``.
 * Both use :class:`ReadyClient`, whose public ``wait_for_ready`` returns as soon as the kernel
-  has answered ``kernel_info`` and IOPub has delivered the matching ``idle`` status (the stock
-  client always sleeps 0.2 s more to flush IOPub).
+  has answered ``kernel_info`` and IOPub has delivered a message (the stock client waits 0.2 s
+  more on IOPub after every reply).
 
 This module imports jupyter_client; the fork server itself is imported only on the fork path.
 """
@@ -38,36 +38,43 @@ class ReadyClient(AsyncKernelClient):
     """An async kernel client that is ready when the kernel is, without fixed sleeps."""
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:  # type: ignore[override]
-        """Return once a ``kernel_info_reply`` and the ``idle`` status of that request have
-        arrived (so IOPub is subscribed and no output of the first cell can be lost)."""
+        """Return once the kernel has answered ``kernel_info`` and IOPub has delivered a message.
+
+        A message on IOPub proves the subscription is in place, so no output of the first cell can
+        be lost. A kernel may answer before that (its status messages then go nowhere): after
+        50 ms without one, ``kernel_info`` is asked again, and its status messages arrive. (The
+        stock client waits a fixed 0.2 s on IOPub after every reply, and 1 s between requests.)
+        """
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
-        while True:
-            msg_id = self.kernel_info()
-            round_end = time.monotonic() + 0.5
-            got_reply = got_idle = False
-            while time.monotonic() < round_end and not (got_reply and got_idle):
-                if not got_reply:
-                    try:
-                        msg = await self.shell_channel.get_msg(timeout=0.02)
-                    except Empty:
-                        pass
-                    else:
-                        if msg["parent_header"].get("msg_id") == msg_id:
-                            got_reply = True
-                            self._handle_kernel_info_reply(msg)
+        msg_id = self.kernel_info()
+        sent = time.monotonic()
+        got_reply = got_iopub = False
+        while not (got_reply and got_iopub):
+            if not got_reply:
                 try:
-                    msg = await self.iopub_channel.get_msg(timeout=0.02)
+                    msg = await self.shell_channel.get_msg(timeout=0.01)
                 except Empty:
-                    continue
-                if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
-                        and msg["content"].get("execution_state") == "idle"):
-                    got_idle = True
-            if got_reply and got_idle:
-                return
-            if self.parent is not None and not await self.parent.is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+                    pass
+                else:
+                    if msg["parent_header"].get("msg_id") == msg_id:
+                        got_reply = True
+                        self._handle_kernel_info_reply(msg)
+            if not got_iopub:
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.01)
+                except Empty:
+                    pass
+                else:
+                    got_iopub = True
+            waited = time.monotonic() - sent
+            if (got_reply and not got_iopub and waited > 0.05) or (not got_reply and waited > 0.5):
+                if self.parent is not None and not await self.parent.is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+                msg_id = self.kernel_info()
+                sent = time.monotonic()
+                got_reply = False
 
 
 class SpawnKernelManager(AsyncKernelManager):
