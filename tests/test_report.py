@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis.runner import forkserver, index_view, normalise, report
+from analysis.runner import forkserver, index_view, normalise, preload, report
 from analysis.core.errors import ParameterError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -756,10 +756,10 @@ def test_zygote_preloads_what_the_package_imports_inside_functions_and_warms_the
     """The trend fit imports statsmodels inside a function (~0.3 s): the zygote must preload it,
     or every kernel pays it again. The data warm-up is named, and the runner never preloads its
     own modules into kernels."""
-    names = report.imported_modules(report.find_notebooks())
+    names = preload.kernel_preload(report.find_notebooks())
     assert "statsmodels.discrete.discrete_model" in names  # imported inside analysis.stories.trend
     assert "analysis.stories.claim_checks" in names  # imported inside analysis.stories.claims
-    assert report.DATA_WARMUP in names
+    assert preload.DATA_WARMUP in names
     assert not any(n.startswith("analysis.runner") for n in names)
 
 

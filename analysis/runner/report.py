@@ -43,13 +43,14 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from analysis.core import folders, paths
 from analysis.core.errors import OutputError, ParameterError, ReportError, shorten
+from analysis.runner import preload
 from analysis.runner.execute import FAILED_MARK, Job, JobResult, WorkerSettings
 from analysis.runner.index import is_report, run_record, write_index, write_run_record
 from analysis.runner.progress import Progress
@@ -62,86 +63,6 @@ def find_notebooks(folder: Path | str | None = None) -> list[Path]:
     """The report's notebooks, in order: ``[0-9][0-9]_*.ipynb`` in ``folder`` (default notebooks/)."""
     folder = Path(folder) if folder is not None else paths.NOTEBOOKS_DIR
     return sorted(p.resolve() for p in folder.glob(NOTEBOOK_PATTERN) if p.is_file())
-
-
-def imported_modules(notebooks: Iterable[Path]) -> set[str]:
-    """Module names imported by the notebooks' code cells (what the kernel zygote preloads)."""
-    import ast
-    import json
-
-    names: set[str] = set()
-    for path in notebooks:
-        for cell in json.loads(Path(path).read_text(encoding="utf-8")).get("cells", []):
-            if cell.get("cell_type") != "code":
-                continue
-            source = "".join(cell.get("source", ""))
-            source = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
-            try:
-                tree = ast.parse(source)
-            except SyntaxError:
-                continue
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    names.update(alias.name for alias in node.names)
-                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    names.add(node.module)
-                    names.update(f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*")
-    names |= _package_imports(names)
-    if any(n == "matplotlib" or n.startswith(("matplotlib.", "analysis")) for n in names):
-        names.add("matplotlib.pyplot")  # the figures are shown through pyplot's inline backend
-    if any(n.startswith("analysis.stories") for n in names):
-        names.add(DATA_WARMUP)
-    return names
-
-
-#: The zygote's warm-up: the committed series and cited tables read into their caches.
-DATA_WARMUP = "analysis.stories.warmup:warm"
-
-
-def _package_imports(names: set[str]) -> set[str]:
-    """Every module the project's own modules among ``names`` import, at the top or inside a
-    function, followed through the project's modules (read with ``ast``, nothing imported here).
-
-    A function-level import (statsmodels for the trend fit, the claim checks) would otherwise be
-    paid again in every kernel: ~0.3 s for statsmodels' NB2 alone.
-    """
-    import ast
-    import importlib.util
-
-    found: set[str] = set()
-    todo = sorted(n for n in names if n == "analysis" or n.startswith("analysis."))
-    seen: set[str] = set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            continue
-        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-            continue
-        tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
-        package = name if spec.submodule_search_locations else name.rpartition(".")[0]
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                modules = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    parts = package.split(".")[: len(package.split(".")) - node.level + 1]
-                    base = ".".join([*parts, base] if base else parts)
-                modules = [base, *(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")]
-            else:
-                continue
-            for module in modules:
-                if module.startswith("analysis.runner"):
-                    continue  # the runner's own modules never run in a kernel
-                found.add(module)
-                if module.startswith("analysis.") and module not in seen:
-                    todo.append(module)
-    return found
 
 
 # =============================================================================================
@@ -320,7 +241,7 @@ class Engine:
         if engine == "fork":
             from analysis.runner import forkserver
 
-            self.zygote = forkserver.Zygote(imported_modules(notebooks))
+            self.zygote = forkserver.Zygote(preload.kernel_preload(notebooks))
         self.executor = concurrent.futures.ProcessPoolExecutor(
             max_workers=jobs, mp_context=_worker_context(), initializer=init_worker, initargs=(os.getpid(),)
         )
