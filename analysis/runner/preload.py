@@ -11,7 +11,6 @@ kernel.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 #: The zygote's warm-up (``module:function``): the committed series and cited tables read into their caches.
 DATA_WARMUP = "analysis.stories.warmup:warm"
 PACKAGE = "analysis"
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: The runner's own modules never run in a kernel.
 RUNNER = "analysis.runner"
 
@@ -74,17 +74,26 @@ def _package_imports(names: set[str]) -> set[str]:
         if name in seen or name.startswith(RUNNER):
             continue
         seen.add(name)
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
+        source = _source_file(name)
+        if source is None:
             continue  # "module.name" of a from-import that is not a module
-        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-            continue
-        package = name if spec.submodule_search_locations else name.rpartition(".")[0]
-        for module in _imports(ast.parse(Path(spec.origin).read_text(encoding="utf-8")), package):
+        package = name if source.name == "__init__.py" else name.rpartition(".")[0]
+        for module in _imports(ast.parse(source.read_text(encoding="utf-8")), package):
             if module.startswith(RUNNER):
                 continue
             found.add(module)
             if module.startswith(f"{PACKAGE}.") and module not in seen:
                 todo.append(module)
     return found
+
+
+def _source_file(name: str) -> Path | None:
+    """The file of one of the project's modules, found from its name alone: importing it (or
+    ``importlib.util.find_spec``, which imports its parent packages) would load pandas and
+    matplotlib into the runner before the zygote even starts."""
+    parts = name.split(".")
+    base = PACKAGE_DIR.joinpath(*parts[1:])
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
