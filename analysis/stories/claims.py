@@ -21,6 +21,8 @@ code change as long as it uses a known operation.
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,10 +175,17 @@ def cap_for(basis: str, same_measure: bool = True) -> str:
 
 
 def _read_yaml(path: Path) -> Any:
+    """The parsed file (a deep copy: callers may change it), parsed once per version of the file."""
     try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        stat = Path(path).stat()
+        return copy.deepcopy(_parse_yaml(str(path), stat.st_mtime_ns, stat.st_size))
     except (OSError, yaml.YAMLError) as exc:
         raise DataError(path, f"cannot be read as YAML ({exc})") from exc
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_yaml(path: str, mtime_ns: int, size: int) -> Any:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
 
 
 def story_description(path: Path = CLAIMS_FILE) -> str:
