@@ -253,18 +253,7 @@ def test_claims_file_errors_are_clear(tmp_path):
 # --- every supported year and area produces sentences ------------------------------------
 
 
-@pytest.mark.parametrize("area", ["London", "Hackney", "Lambeth", "Sutton"])
-@pytest.mark.slow
-def test_sentences_for_every_year(area):
-    for year in params.available_years(area):
-        p = params.validate_parameters(year, area)
-        hl = homicide.headline(p)
-        yh = youth.headline(p, youth.youth_table(area))
-        assert hl.count_title and hl.headline and yh.count_title
-        text = " ".join([*hl.sentences.values(), *yh.sentences.values()])
-        assert "nan" not in text and "None" not in text
-        if p.is_partial:
-            assert "since" not in hl.count_title
+# Every year of every area: tests/test_sentences.py sweeps them all, with the sentence rules.
 
 
 def test_series_breakdown_fills_zero_categories():

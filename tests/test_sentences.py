@@ -84,6 +84,7 @@ def _sweep(area: str) -> int:
         where = f"{area} {year}"
 
         hl = homicide.headline(p)
+        _check_text(hl.headline, f"{where} homicide headline")
         _check_title(hl.count_title, area, f"{where} count title")
         _check_title(hl.rate_title, area, f"{where} rate title")
         for key, text in hl.sentences.items():
@@ -94,7 +95,7 @@ def _sweep(area: str) -> int:
         if p.is_partial:
             ranked = " ".join([hl.count_title, *hl.sentences.values()])
             assert not any(w in ranked for w in ("fewest", "lowest rate", "highest rate")), f"{where}: partial year ranked"
-            assert p.period_label in hl.count_title
+            assert p.period_label in hl.count_title and "since" not in hl.count_title
 
         yh = youth.headline(p, table)
         _check_title(yh.count_title, area, f"{where} youth title")
