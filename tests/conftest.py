@@ -66,6 +66,39 @@ def raw_tree(shared_raw_dir: Path, tmp_path: Path) -> Callable[..., Path]:
 
 
 
+_PARSED: dict[tuple, object] = {}
+
+
+@pytest.fixture
+def reuse_unchanged_parses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Speed for tests of failing builds: parse each *unchanged* population, recorded-crime and ONS
+    rates file once per test process, not once per build.
+
+    The cache key is the file's real path (symlinks resolve to ../shared), size and mtime, so a
+    corrupted copy written into a test's tree is always parsed afresh. Everything else (the CLI,
+    the homicide and workforce parsers, validation, writing) runs for real in every test.
+    """
+    import analysis.data.build as build_module
+    import analysis.data.parse_recorded_crime as parse_recorded_crime
+
+    def cached(name: str, parse: Callable[..., object]) -> Callable[..., object]:
+        def wrapper(path: Path, *args: object, **kwargs: object) -> object:
+            real = Path(path).resolve()
+            stat = real.stat()
+            key = (name, str(real), stat.st_size, stat.st_mtime_ns, repr(args), repr(sorted(kwargs.items())))
+            if key not in _PARSED:
+                _PARSED[key] = parse(path, *args, **kwargs)
+            value = _PARSED[key]
+            return value.copy() if hasattr(value, "copy") else value
+
+        return wrapper
+
+    for name in ("parse_nomis_region", "parse_nomis_local_authorities", "parse_ons_mye2", "london_boroughs", "parse_ons_rates"):
+        monkeypatch.setattr(build_module, name, cached(name, getattr(build_module, name)))
+    # Recorded-crime releases are parsed (before the victims) by find_crime_releases, through this module name.
+    monkeypatch.setattr(parse_recorded_crime, "parse_recorded_crime", cached("parse_recorded_crime", parse_recorded_crime.parse_recorded_crime))
+
+
 # A sample of the real report's parameter sets, built once per test session: the latest whole
 # year, the partial year the offence records reach (January-June 2026), a borough's latest whole
 # year (on the offence records), and a borough year with small counts on the victim records.

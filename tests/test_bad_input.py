@@ -17,8 +17,6 @@ from pathlib import Path
 
 import pytest
 
-import analysis.data.build as build_module
-import analysis.data.parse_recorded_crime as parse_recorded_crime
 import analysis.data.parse_workforce as parse_workforce
 from analysis.data.build import build_series, render_files
 from analysis.runner.cli import main
@@ -30,35 +28,9 @@ VICTIMS_REL = f"homicide/{VICTIMS}"
 ROW = 812  # the line (header = line 1) each row-level corruption is put on
 
 
-_PARSED: dict[tuple, object] = {}
-
-
 @pytest.fixture(autouse=True)
-def _reuse_unchanged_population(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Speed: parse each *unchanged* population, recorded-crime and ONS rates file once per module,
-    not once per failing build.
-
-    The cache key is the file's real path (symlinks resolve to ../shared), size and mtime, so a
-    corrupted copy written into a test's tree is always parsed afresh. Everything else (the CLI,
-    the homicide and workforce parsers, validation, writing) runs for real in every test.
-    """
-
-    def cached(name: str, parse: Callable[..., object]) -> Callable[..., object]:
-        def wrapper(path: Path, *args: object, **kwargs: object) -> object:
-            real = Path(path).resolve()
-            stat = real.stat()
-            key = (name, str(real), stat.st_size, stat.st_mtime_ns, repr(args), repr(sorted(kwargs.items())))
-            if key not in _PARSED:
-                _PARSED[key] = parse(path, *args, **kwargs)
-            value = _PARSED[key]
-            return value.copy() if hasattr(value, "copy") else value
-
-        return wrapper
-
-    for name in ("parse_nomis_region", "parse_nomis_local_authorities", "parse_ons_mye2", "london_boroughs", "parse_ons_rates"):
-        monkeypatch.setattr(build_module, name, cached(name, getattr(build_module, name)))
-    # Recorded-crime releases are parsed (before the victims) by find_crime_releases, through this module name.
-    monkeypatch.setattr(parse_recorded_crime, "parse_recorded_crime", cached("parse_recorded_crime", parse_recorded_crime.parse_recorded_crime))
+def _reuse_unchanged_population(reuse_unchanged_parses: None) -> None:
+    """Speed: each unchanged population, recorded-crime and ONS rates file is parsed once (conftest)."""
 
 
 @pytest.fixture(scope="module")

@@ -208,8 +208,9 @@ def _csv(rows: list[list[str]]) -> bytes:
 
 
 @pytest.fixture
-def series_out(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
-    """An output folder holding a series set from an earlier build."""
+def series_out(tmp_path: Path, reuse_unchanged_parses: None) -> tuple[Path, dict[str, bytes]]:
+    """An output folder holding a series set from an earlier build (and, for the builds these
+    tests refuse, each unchanged population, crime and ONS file parsed once: conftest)."""
     out = tmp_path / "series"
     out.mkdir()
     files = {"homicide_annual.csv": b"year,area_code,victims\n1999,SENTINEL,1\n", "build_log.json": b'{"rows": {}}\n'}
