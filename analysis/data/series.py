@@ -263,9 +263,9 @@ def recorded_crime(area: str = LONDON, group: str | None = None, subgroup: str |
         rows = table[(table["area_code"] == "") & (table["area"] == places[_name_key(area)])]
     else:
         code = area_code(area, series_dir)
-        if code not in set(table["area_code"]):
-            raise ParameterError(f"'{area}' is not in the Met's recorded crime (the City of London has its own police force)")
         rows = table[table["area_code"] == code]
+        if rows.empty:
+            raise ParameterError(f"'{area}' is not in the Met's recorded crime (the City of London has its own police force)")
     for column, value in (("offence_group", group), ("offence_subgroup", subgroup)):
         if value is None:
             continue
