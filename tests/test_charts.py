@@ -502,3 +502,21 @@ def test_findings_rerun_replaces_and_none_writes_nothing(tmp_path: Path) -> None
     empty = figures.Findings("02_rates", {})
     with pytest.raises(ValueError, match="headline"):
         empty.write(tmp_path)
+
+
+@pytest.mark.parametrize(("at", "align"), [(2025, "right"), (2003, "left"), (2014, "center")])
+def test_a_highlighted_points_label_stays_inside_the_axes_and_has_a_halo(at: int, align: str) -> None:
+    """London's 2025 label used to be centred on the last bar and run past the axes' right edge,
+    across the hollow published bar's outline; at either end it is now aligned to stay inside."""
+    years = list(range(2003, 2026))
+    with charts.house_style():
+        fig, ax = charts.figure("A title that states the finding", "What is plotted", "ONS")
+        ax.bar(years, [100 + (y % 5) for y in years])
+        charts.integer_years(ax)
+        label = charts.highlight_point(ax, at, 100 + at % 5, f"{at}: {100 + at % 5}")
+        figures.png_bytes(fig)  # lays the figure out and draws it
+    assert label.get_ha() == align
+    assert label.get_path_effects(), "no halo behind the label"
+    renderer = fig.canvas.get_renderer()
+    text, axes = label.get_window_extent(renderer), ax.get_window_extent(renderer)
+    assert axes.x0 - 1 <= text.x0 and text.x1 <= axes.x1 + 1, (text, axes)

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from matplotlib import ticker
+from matplotlib import patheffects, ticker
 from matplotlib.axes import Axes
 from matplotlib.container import BarContainer
 from matplotlib.text import Text
@@ -171,6 +171,10 @@ def label_line_end(ax: Axes, x: float, y: float, text: str, color: str) -> Text:
     )
 
 
+#: Share of the x-axis at either end within which a point's label is aligned to stay inside the axes.
+EDGE_SHARE = 0.06
+
+
 def highlight_point(
     ax: Axes,
     x: float,
@@ -182,9 +186,10 @@ def highlight_point(
 ) -> Text:
     """Mark the point the title talks about with a larger dot and a short label beside it.
 
-    The label is centred on the point, above it, unless a line's point within two x-units is
-    higher (then below, where the curve leaves room), so it never sits on a neighbouring point;
-    ``offset`` (points) overrides that.
+    The label is centred on the point (right- or left-aligned to it at either end of the axis, so
+    it stays inside), above it, unless a line's point within two x-units is higher (then below,
+    where the curve leaves room), so it never sits on a neighbouring point; ``offset`` (points)
+    overrides that. A white halo keeps it readable where it crosses a bar or a line.
     """
     color = color or PALETTE["highlight"]
     ax.plot(
@@ -201,10 +206,18 @@ def highlight_point(
             near.extend(ys[mask].tolist())
         below = bool(near) and max(near) > y and y > ax.get_ylim()[0] + 0.15 * (ax.get_ylim()[1] - ax.get_ylim()[0])
         offset = (0.0, -12.0) if below else (0.0, 10.0)
+    lo, hi = ax.get_xlim()
+    span = abs(hi - lo) or 1.0
+    ha = "center"  # at either end of the axis, the label is kept inside it instead of centred
+    if abs(hi - x) < EDGE_SHARE * span:
+        ha = "right"
+    elif abs(x - lo) < EDGE_SHARE * span:
+        ha = "left"
     return ax.annotate(
         label, xy=(x, y), xytext=offset, textcoords="offset points",
-        ha="center", va="top" if offset[1] < 0 else "bottom",
+        ha=ha, va="top" if offset[1] < 0 else "bottom",
         fontsize=10, fontweight="bold", color=color, zorder=7, annotation_clip=False,
+        path_effects=[patheffects.withStroke(linewidth=3, foreground="white")],  # readable over bars and lines
     )
 
 
