@@ -1,8 +1,8 @@
 """Bad input in the recorded-crime and ONS rates files: one clear line naming the file, row and column;
 exit code 2; the output folder untouched (the pattern of tests/test_bad_input.py).
 
-Both sources are parsed before population, victims and workforce, so a failing build stops early
-and these tests need no cached parses. CRLF line endings and a UTF-8 BOM are not errors
+Both sources are parsed before population, victims and workforce, so a failing build stops early;
+the unchanged files beside the corrupted one are parsed once per process (conftest). CRLF line endings and a UTF-8 BOM are not errors
 (tests/test_open_data.py).
 """
 
@@ -34,8 +34,9 @@ def ons_rows(shared_raw_dir: Path) -> list[list[str]]:
 
 
 @pytest.fixture
-def out_dir(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
-    """An output folder that already holds a series set from an earlier build."""
+def out_dir(tmp_path: Path, reuse_unchanged_parses: None) -> tuple[Path, dict[str, bytes]]:
+    """An output folder that already holds a series set from an earlier build (the unchanged
+    releases beside the corrupted one are parsed once per process: conftest)."""
     out = tmp_path / "series"
     out.mkdir()
     files = {"homicide_annual.csv": b"year,area_code,victims\n1999,SENTINEL,1\n", "build_log.json": b'{"rows": {"homicide_annual.csv": 1}}\n'}
