@@ -72,11 +72,18 @@ _PARSED: dict[tuple, object] = {}
 @pytest.fixture
 def reuse_unchanged_parses(monkeypatch: pytest.MonkeyPatch) -> None:
     """Speed for tests of failing builds: parse each *unchanged* population, recorded-crime and ONS
-    rates file once per test process, not once per build.
+    rates file once per test process, not once per build (see :func:`reuse_parses`)."""
+    reuse_parses(monkeypatch)
+
+
+def reuse_parses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Route the build's population, recorded-crime and ONS rates parsers through a cache for this
+    test process (module-scoped fixtures call it inside ``pytest.MonkeyPatch.context()``).
 
     The cache key is the file's real path (symlinks resolve to ../shared), size and mtime, so a
-    corrupted copy written into a test's tree is always parsed afresh. Everything else (the CLI,
-    the homicide and workforce parsers, validation, writing) runs for real in every test.
+    corrupted or added file written into a test's tree is always parsed afresh. Everything else
+    (the CLI, the homicide and workforce parsers, validation, writing) runs for real in every
+    test. The contract test that rebuilds the committed series (test_data_build) never uses it.
     """
     import analysis.data.build as build_module
     import analysis.data.parse_recorded_crime as parse_recorded_crime

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import reuse_parses
 
 from analysis.data.build import SERIES_FILES, build_series, render_files
 from analysis.runner.cli import main
@@ -329,7 +330,9 @@ def with_new_release(shared_raw_dir: Path, tmp_path_factory: pytest.TempPathFact
             target.parent.mkdir(parents=True, exist_ok=True)
             target.symlink_to(source)
     (root / "homicide" / NEW_RELEASE).write_bytes(_old_layout_release(shared_raw_dir / "homicide" / VICTIMS_MAIN))
-    return build_series(root)
+    with pytest.MonkeyPatch.context() as mp:
+        reuse_parses(mp)  # the unchanged population, crime and ONS files: parsed once per process
+        return build_series(root)
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import reuse_parses
 
 from analysis.core.errors import ParameterError
 from analysis.core.paths import SERIES_DIR
@@ -346,7 +347,9 @@ def with_new_crime_release(shared_raw_dir: Path, tmp_path_factory: pytest.TempPa
             target.symlink_to(source)
     newest = (shared_raw_dir / "recorded_crime" / NEWEST).read_text(encoding="utf-8")
     (root / "recorded_crime" / NEW_RELEASE).write_bytes(_next_release(newest))
-    return build_series(root)
+    with pytest.MonkeyPatch.context() as mp:
+        reuse_parses(mp)  # the unchanged files: parsed once per process (the new release is parsed afresh)
+        return build_series(root)
 
 
 @pytest.mark.slow

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import reuse_parses
 import yaml
 
 import analysis.data.build as build_module
@@ -334,7 +335,9 @@ def test_misspelt_borough_in_an_ons_file_is_blamed_on_that_file(mye24_text, raw_
 
 @pytest.fixture(scope="module")
 def built(shared_raw_dir: Path) -> build_module.BuildResult:
-    return build_module.build_series(shared_raw_dir)
+    with pytest.MonkeyPatch.context() as mp:
+        reuse_parses(mp)  # what is tested here is the writing, not the parsing
+        return build_module.build_series(shared_raw_dir)
 
 
 @pytest.mark.slow
