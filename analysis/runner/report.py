@@ -431,7 +431,7 @@ def rerun_notebooks(
         futures = {
             pool.submit(Job(index=i, notebook=str(Path(p).resolve()), stem=Path(p).stem, mode="inplace",
                             cwd=str(Path(p).resolve().parent), check_only=check)): Path(p)
-            for i, p in enumerate(notebooks)
+            for i, p in enumerate(longest_first(notebooks))
         }
         for future in concurrent.futures.as_completed(futures):
             path = futures[future]

@@ -7,13 +7,11 @@ from that clean, single-threaded process, never from the runner's own.
 
 from __future__ import annotations
 
-import sys
+import analysis.runner.lean_imports  # noqa: F401  # first, before nbformat: ~2.3 s less at start-up
 
-import analysis.runner.lean_imports  # noqa: E402,F401  # before nbformat: ~2.3 s less at start-up
+import nbclient  # noqa: F401
+import papermill  # noqa: F401
 
-import nbclient  # noqa: E402,F401
-import papermill  # noqa: E402,F401
-
-from analysis.runner import execute, export, kernels  # noqa: E402,F401
+from analysis.runner import execute, export, kernels  # noqa: F401
 
 export.warm()
