@@ -326,3 +326,29 @@ def test_cached_tables_come_back_as_fresh_copies_and_follow_their_file(tmp_path,
     copy.write_text("".join(lines[:-1]), encoding="utf-8")  # one row fewer: size and mtime change
     assert len(series.published()) == before - 1
     series.warm()  # every series file and both cited tables: no error on the committed data
+
+
+@pytest.mark.parametrize("read", [
+    lambda d: series.met_workforce(d),
+    lambda d: series.homicide_rates_ons(d),
+    lambda d: series.monthly("Hackney", d),
+    lambda d: series.recorded_crime("Hackney", "VIOLENCE AGAINST THE PERSON", "HOMICIDE", d),
+], ids=["met_workforce", "homicide_rates_ons", "monthly", "recorded_crime"])
+def test_derived_series_are_cached_per_file_version_and_handed_out_as_copies(tmp_path, read):
+    """The accessors that convert dates or pick an area keep their result per version of the file:
+    an edited copy changes nobody else's result, and a rewritten file is read again."""
+    import shutil
+
+    folder = tmp_path / "series"
+    shutil.copytree(series.SERIES_DIR, folder)
+    first = read(folder)
+    columns = list(first.columns)
+    del first[columns[0]]  # changes the caller's copy only
+    again = read(folder)
+    assert len(again) and list(again.columns) == columns
+    for path in folder.glob("*.csv"):  # every other row of every file dropped (areas kept whole)
+        if path.name != "areas.csv":
+            lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+            path.write_text("".join(lines[:1] + lines[1::2]), encoding="utf-8")
+    changed = read(folder)
+    assert len(changed) and not changed.equals(again)

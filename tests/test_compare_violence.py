@@ -35,6 +35,28 @@ def test_a_force_with_a_flagged_revision_is_ranked_both_ways():
     assert "leaving out South Yorkshire" in text
 
 
+def test_a_revision_is_the_oldest_against_the_newest_vintage_of_a_period(monkeypatch):
+    """Per area and period: the first vintage against the last; a period held once, or unchanged, is no revision."""
+    import pandas as pd
+
+    def row(area, end, vintage, rate):
+        return {"period_start": pd.Timestamp(end - 3, 4, 1), "period_end": pd.Timestamp(end, 3, 31), "area_code": "x",
+                "area": area, "geography": compare.FORCE, "rate_per_million": rate, "vintage": vintage, "note": ""}
+
+    rates = pd.DataFrame([
+        row("A", 2024, "2025-02", 10.0), row("A", 2024, "2024-02", 8.0), row("A", 2024, "2024-12", 9.0),  # revised twice
+        row("B", 2024, "2024-02", 5.0), row("B", 2024, "2025-02", 5.0),  # unchanged
+        row("C", 2023, "2024-02", 7.0),  # held once
+        row("C", 2024, "2024-02", None), row("C", 2024, "2025-02", 4.0),  # no rate in one vintage: held once
+        row("D", 2023, "2024-02", 2.0), row("D", 2023, "2025-02", 3.0),
+    ])
+    monkeypatch.setattr(compare, "_rates", lambda: rates.copy())
+    found = compare._revisions(None, ("test", 0))
+    assert [(r.area, r.end.year, r.old_vintage, r.new_vintage, r.old, r.new) for r in found] == [
+        ("A", 2024, "2024-02", "2025-02", 8.0, 10.0), ("D", 2023, "2024-02", "2025-02", 2.0, 3.0)]
+    assert [r.area for r in compare._revisions("D", ("test", 0))] == ["D"]
+
+
 def test_the_hillsborough_reclassification_is_said_beside_its_period():
     caveat = compare.caveat_sentence(compare.period_for(2016))
     assert caveat is not None and "Hillsborough" in caveat and "April 2014–March 2017" in caveat

@@ -47,14 +47,29 @@ def read_incidents(path: Path = INCIDENTS_FILE) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=2)
-def _default_incidents(stamp: int) -> pd.DataFrame:
+def _default_incidents(stamp: tuple[int, int]) -> pd.DataFrame:
     return read_incidents()
 
 
 def victims_in_incidents(area: str, incidents: pd.DataFrame | None = None) -> pd.Series:
     """Victims of the incidents found in the open records, per year, for ``area`` (London counts
     every borough's); an empty series when there are none. Counts are victims."""
-    table = _default_incidents(INCIDENTS_FILE.stat().st_mtime_ns) if incidents is None else incidents
+    if incidents is None:
+        return _victims_in_default_incidents(area, _stamp()).copy()
+    return _victims_by_year(incidents, area)
+
+
+def _stamp() -> tuple[int, int]:
+    stat = INCIDENTS_FILE.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+@functools.lru_cache(maxsize=64)
+def _victims_in_default_incidents(area: str, stamp: tuple[int, int]) -> pd.Series:
+    return _victims_by_year(_default_incidents(stamp), area)
+
+
+def _victims_by_year(table: pd.DataFrame, area: str) -> pd.Series:
     found = table[table["in_victim_records"] == "yes"]
     if area != "London":
         found = found[found["area"] == area]
@@ -63,8 +78,13 @@ def victims_in_incidents(area: str, incidents: pd.DataFrame | None = None) -> pd
 
 def incident_places(area: str) -> dict[int, list[str]]:
     """Where the incidents found in the open records happened, by year, for ``area`` (London: every borough)."""
-    table = _default_incidents(INCIDENTS_FILE.stat().st_mtime_ns)
+    return {year: list(places) for year, places in _incident_places(area, _stamp()).items()}
+
+
+@functools.lru_cache(maxsize=64)
+def _incident_places(area: str, stamp: tuple[int, int]) -> dict[int, tuple[str, ...]]:
+    table = _default_incidents(stamp)
     found = table[table["in_victim_records"] == "yes"]
     if area != "London":
         found = found[found["area"] == area]
-    return {int(y): list(rows["place"]) for y, rows in found.groupby("year")}
+    return {int(y): tuple(rows["place"]) for y, rows in found.groupby("year")}

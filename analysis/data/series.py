@@ -1,6 +1,8 @@
 """Access to the committed tidy series under ``data/series/`` (found through the package, never the cwd).
 
-Every function returns a fresh DataFrame; nothing is cached at module level.
+Every function returns a fresh DataFrame (a copy the caller may change). Files, and the tables
+derived from them here, are cached per file version: the file's modification time and size are
+part of each cache key, so a changed file is read again.
 """
 
 from __future__ import annotations
@@ -174,6 +176,11 @@ def _breakdown(area: str, dimension: str, ages: str, series_dir: Path, stamps: t
 
 def monthly(area: str = LONDON, series_dir: Path = SERIES_DIR) -> pd.DataFrame:
     """Monthly victims for one area: ``year, month, victims, victims_under_25`` with a ``period`` (first of the month)."""
+    return _monthly(area, Path(series_dir), file_stamp("homicide_monthly.csv", series_dir)).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _monthly(area: str, series_dir: Path, stamp: tuple[int, int]) -> pd.DataFrame:
     code = area_code(area, series_dir)
     table = _read("homicide_monthly.csv", series_dir)
     table = table[table["area_code"] == code].drop(columns=["area_code"]).reset_index(drop=True)
@@ -188,6 +195,11 @@ def revisions(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
 
 def met_workforce(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
     """Met workforce, long: ``date, worker_type, measure, value, basis, period_type, source_type, source``."""
+    return _met_workforce(Path(series_dir), file_stamp("met_workforce.csv", series_dir)).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _met_workforce(series_dir: Path, stamp: tuple[int, int]) -> pd.DataFrame:
     table = _read("met_workforce.csv", series_dir)
     table["date"] = pd.to_datetime(table["date"])
     return table
@@ -255,6 +267,12 @@ def recorded_crime(area: str = LONDON, group: str | None = None, subgroup: str |
     and ``release`` (the MPS release the month is taken from), from the first to the last month
     of ``recorded_crime_monthly.csv``.
     """
+    stamp = file_stamp("recorded_crime_monthly.csv", series_dir)
+    return _recorded_crime(area, group, subgroup, Path(series_dir), stamp).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _recorded_crime(area: str, group: str | None, subgroup: str | None, series_dir: Path, stamp: tuple[int, int]) -> pd.DataFrame:
     table = _read("recorded_crime_monthly.csv", series_dir)
     table["area_code"] = table["area_code"].fillna("")
     releases = table.groupby(["year", "month"])["release"].first()  # one release a month (the release rule)
@@ -293,6 +311,11 @@ def homicide_rates_ons(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
     """ONS homicide offences per million population a year, 3-year periods, every force, region and
     country, every vintage (``period_start, period_end, area_code, area, geography, rate_per_million,
     vintage, note``; dates as Timestamps; the rate is missing where ONS gives none)."""
+    return _homicide_rates_ons(Path(series_dir), file_stamp("homicide_rates_ons.csv", series_dir)).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _homicide_rates_ons(series_dir: Path, stamp: tuple[int, int]) -> pd.DataFrame:
     table = _read("homicide_rates_ons.csv", series_dir)
     table["note"] = table["note"].fillna("")
     table["vintage"] = table["vintage"].astype(str)

@@ -132,15 +132,17 @@ def _revisions(area: str | None, stamp: tuple[int, int]) -> tuple[Revision, ...]
     rates = _rates().dropna(subset=["rate_per_million"])
     if area is not None:
         rates = rates[rates["area"] == area]
-    out = []
-    for (name, geography, start, end), group in rates.groupby(["area", "geography", "period_start", "period_end"]):
-        if group["vintage"].nunique() < 2:
-            continue
-        group = group.sort_values("vintage")
-        old, new = group.iloc[0], group.iloc[-1]
-        if old["rate_per_million"] != new["rate_per_million"]:
-            out.append(Revision(str(name), start, end, str(old["vintage"]), str(new["vintage"]),
-                                float(old["rate_per_million"]), float(new["rate_per_million"])))
+    # One row per area-period: its oldest and newest vintage and their rates (one groupby, not a
+    # Python loop over ~560 groups: 0.4 s of every notebook 01 run in a fresh kernel).
+    keys = ["area", "geography", "period_start", "period_end"]
+    held = (rates.sort_values([*keys, "vintage"], kind="stable")
+            .groupby(keys)
+            .agg(vintages=("vintage", "nunique"), old_vintage=("vintage", "first"), new_vintage=("vintage", "last"),
+                 old=("rate_per_million", "first"), new=("rate_per_million", "last"))
+            .reset_index())
+    changed = held[(held["vintages"] >= 2) & (held["old"] != held["new"])]
+    out = [Revision(str(r.area), r.period_start, r.period_end, str(r.old_vintage), str(r.new_vintage), float(r.old), float(r.new))
+           for r in changed.itertuples(index=False)]
     return tuple(sorted(out, key=lambda r: (r.end, r.area), reverse=True))
 
 

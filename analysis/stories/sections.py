@@ -39,9 +39,14 @@ class Section:
 
 def victim_record_years(area: str) -> list[int]:
     """Whole years covered by the open victim records (not published totals), ascending."""
+    return list(_victim_record_years(area, series.file_stamp("homicide_annual.csv")))
+
+
+@functools.lru_cache(maxsize=64)
+def _victim_record_years(area: str, stamp: tuple[int, int]) -> tuple[int, ...]:
     annual = series.homicide_annual(area)
     whole = annual[(annual["victims_months"] == 12) & (annual["victims_source"] == "open data")]
-    return [int(y) for y in whole.index]
+    return tuple(int(y) for y in whole.index)
 
 
 def year_covered(p: ResolvedParameters, years: list[int], why: str) -> tuple[int, str]:

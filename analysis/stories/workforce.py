@@ -11,6 +11,8 @@ year, the sentence names the latest date it covers. The charts are in
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 
 import pandas as pd
@@ -41,6 +43,11 @@ def officers(basis: str | None = None) -> pd.DataFrame:
     ``value`` is officers (FTE or headcount, as the basis says); ``year`` is the calendar year of
     the date. With ``basis`` given, only that basis.
     """
+    return _officers(basis, series.file_stamp("met_workforce.csv")).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _officers(basis: str | None, stamp: tuple[int, int]) -> pd.DataFrame:
     table = series.met_workforce()
     rows = table[table["worker_type"] == "Police officer"].copy()
     if basis is not None:
@@ -51,6 +58,11 @@ def officers(basis: str | None = None) -> pd.DataFrame:
 
 def march_fte() -> pd.DataFrame:
     """Officers (FTE) at 31 March by year, on every 31 March basis: ``year, officers, basis, source_type``."""
+    return _march_fte(series.file_stamp("met_workforce.csv")).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _march_fte(stamp: tuple[int, int]) -> pd.DataFrame:
     rows = officers()
     rows = rows[(rows["date"].dt.month == 3) & rows["basis"].isin(MARCH_BASES)]
     return rows.rename(columns={"value": "officers"})[["year", "officers", "basis", "source_type"]].reset_index(drop=True)
