@@ -759,8 +759,22 @@ def test_zygote_preloads_what_the_package_imports_inside_functions_and_warms_the
     names = preload.kernel_preload(report.find_notebooks())
     assert "statsmodels.discrete.discrete_model" in names  # imported inside analysis.stories.trend
     assert "analysis.stories.claim_checks" in names  # imported inside analysis.stories.claims
-    assert preload.DATA_WARMUP in names
+    assert preload.DATA_WARMUP in names and preload.CHART_WARMUP in names
     assert not any(n.startswith("analysis.runner") for n in names)
+
+
+def test_the_chart_warm_up_leaves_no_figure_and_no_style_behind():
+    """The zygote draws one throw-away chart (fonts, text metrics, the table styler loaded before
+    the fork): nothing it draws stays open, and the rcParams are as before."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from analysis.present import warmup
+
+    before, figures = dict(matplotlib.rcParams), plt.get_fignums()
+    warmup.warm()
+    assert plt.get_fignums() == figures
+    assert dict(matplotlib.rcParams) == before
 
 
 def test_preload_runs_warmups_after_every_import_and_survives_a_failing_one(tmp_path: Path, monkeypatch):

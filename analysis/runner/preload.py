@@ -2,10 +2,11 @@
 
 :func:`kernel_preload` lists it: the modules the notebooks' code cells import, every module the
 project's own modules among them import (followed through the package with ``ast``, nothing
-imported here), and the data warm-up :data:`DATA_WARMUP` (``analysis.stories.warmup``), which
-reads the committed series into their stamp-keyed caches. A function-level import (statsmodels
-for the trend fit: ~0.3 s) or a first read of a data file would otherwise be paid again in every
-kernel.
+imported here), the data warm-up :data:`DATA_WARMUP` (``analysis.stories.warmup``), which
+reads the committed series into their stamp-keyed caches, and the chart warm-up
+:data:`CHART_WARMUP` (``analysis.present.warmup``), which draws one throw-away chart and table.
+A function-level import (statsmodels for the trend fit: ~0.3 s), a first read of a data file or a
+process's first chart would otherwise be paid again in every kernel.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-#: The zygote's warm-up (``module:function``): the committed series and cited tables read into their caches.
+#: The zygote's warm-ups (``module:function``): the committed series and cited tables read into their
+#: caches; one chart drawn and one table written, so that fonts, text metrics and the table styler's
+#: templates are loaded before the fork rather than in every kernel.
 DATA_WARMUP = "analysis.stories.warmup:warm"
+CHART_WARMUP = "analysis.present.warmup:warm"
 PACKAGE = "analysis"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: The runner's own modules never run in a kernel.
@@ -41,6 +45,8 @@ def kernel_preload(notebooks: Iterable[Path]) -> set[str]:
         names.add("matplotlib.pyplot")  # the figures are shown through pyplot's inline backend
     if any(n.startswith(f"{PACKAGE}.stories") for n in names):
         names.add(DATA_WARMUP)
+    if any(n.startswith(f"{PACKAGE}.present") for n in names):
+        names.add(CHART_WARMUP)
     return names
 
 
