@@ -273,10 +273,7 @@ def recorded_crime(area: str = LONDON, group: str | None = None, subgroup: str |
 
 @functools.lru_cache(maxsize=256)
 def _recorded_crime(area: str, group: str | None, subgroup: str | None, series_dir: Path, stamp: tuple[int, int]) -> pd.DataFrame:
-    table = _read("recorded_crime_monthly.csv", series_dir)
-    table["area_code"] = table["area_code"].fillna("")
-    releases = table.groupby(["year", "month"])["release"].first()  # one release a month (the release rule)
-    places = {_name_key(a): a for a in table.loc[table["area_code"] == "", "area"].unique()}
+    table, releases, places = _recorded_crime_file(series_dir, stamp)
     if _name_key(area) in places:
         rows = table[(table["area_code"] == "") & (table["area"] == places[_name_key(area)])]
     else:
@@ -297,6 +294,18 @@ def _recorded_crime(area: str, group: str | None, subgroup: str | None, series_d
     out = pd.DataFrame({"offences": counts.astype(int), "release": releases}).reset_index()
     out.insert(2, "period", pd.to_datetime({"year": out["year"], "month": out["month"], "day": 1}))
     return out
+
+
+@functools.lru_cache(maxsize=2)
+def _recorded_crime_file(series_dir: Path, stamp: tuple[int, int]) -> tuple[pd.DataFrame, pd.Series, dict[str, str]]:
+    """The recorded-crime table (area codes '' where the MPS names a place in no borough), the
+    release each month is taken from, and those places by name key: read once per file version,
+    never changed by callers (each call of ``_recorded_crime`` selects from it)."""
+    table = _read("recorded_crime_monthly.csv", series_dir)
+    table["area_code"] = table["area_code"].fillna("")
+    releases = table.groupby(["year", "month"])["release"].first()  # one release a month (the release rule)
+    places = {_name_key(a): a for a in table.loc[table["area_code"] == "", "area"].unique()}
+    return table, releases, places
 
 
 def recorded_crime_revisions(series_dir: Path = SERIES_DIR) -> pd.DataFrame:

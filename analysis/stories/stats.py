@@ -101,6 +101,21 @@ def _year_series(series: pd.Series, name: str = "series") -> pd.Series:
     return out.sort_index().dropna()
 
 
+def _year_values(series: pd.Series, name: str = "series") -> list[tuple[int, float]]:
+    """``(year, value)`` pairs of a year-indexed series, by year, NaN (no data) rows dropped; the
+    checks of :func:`_year_series`, without building a new Series (record_since runs per year and area)."""
+    if not isinstance(series, pd.Series):
+        raise TypeError(f"{name} must be a pandas Series indexed by year, got {type(series).__name__}")
+    if not series.index.is_unique:
+        dupes = sorted({int(y) for y in series.index[series.index.duplicated()]})
+        raise ValueError(f"{name} has duplicate years: {dupes}")
+    years = list(series.index)
+    if years and not all(isinstance(y, Integral) and not isinstance(y, bool) for y in years):
+        raise ValueError(f"{name} must be indexed by integer years, got index {years[:5]!r}")
+    values = pd.to_numeric(series, errors="raise").to_numpy(dtype=float)
+    return sorted((int(y), float(v)) for y, v in zip(years, values) if not math.isnan(v))
+
+
 # ---------------------------------------------------------------------------
 # rates and exact intervals
 # ---------------------------------------------------------------------------
@@ -384,25 +399,23 @@ def record_since(series: pd.Series, focus: int, kind: Literal["low", "high"] = "
     """
     if kind not in ("low", "high"):
         raise ValueError(f"kind must be 'low' or 'high', got {kind!r}")
-    data = _year_series(series)
+    data = _year_values(series)
     focus = int(focus)
     if focus not in series.index:
-        years = list(data.index)
-        span = f"{years[0]}-{years[-1]}" if years else "no years"
+        span = f"{data[0][0]}-{data[-1][0]}" if data else "no years"
         raise KeyError(f"record_since: focus year {focus} is not in the series (years with data: {span})")
-    if focus not in data.index:
+    values = dict(data)
+    if focus not in values:
         raise ValueError(f"record_since: the series has no data (NaN) for the focus year {focus}")
 
-    value = float(data.loc[focus])
-    earlier = data[data.index < focus]
-    as_extreme = earlier[earlier <= value] if kind == "low" else earlier[earlier >= value]
-    if len(as_extreme):
-        since_year: int | None = int(as_extreme.index[-1])
-        since_value: float | None = float(as_extreme.iloc[-1])
-    else:
-        since_year, since_value = None, None
-    series_start = int(data.index[0])
-    with_data = set(int(y) for y in earlier.index)
+    value = values[focus]
+    earlier = [(y, v) for y, v in data if y < focus]
+    as_extreme = [(y, v) for y, v in earlier if (v <= value if kind == "low" else v >= value)]
+    since_year: int | None
+    since_value: float | None
+    since_year, since_value = as_extreme[-1] if as_extreme else (None, None)
+    series_start = data[0][0]
+    with_data = {y for y, _ in earlier}
     missing = tuple(y for y in range(series_start, focus) if y not in with_data)
     return Record(
         focus=focus,
@@ -414,9 +427,9 @@ def record_since(series: pd.Series, focus: int, kind: Literal["low", "high"] = "
         is_record=since_year is None,
         series_start=series_start,
         years_compared=len(earlier),
-        previous_value=float(earlier.iloc[-1]) if len(earlier) else None,
-        previous_year=int(earlier.index[-1]) if len(earlier) else None,
-        series_end=int(data.index[-1]),
+        previous_value=earlier[-1][1] if earlier else None,
+        previous_year=earlier[-1][0] if earlier else None,
+        series_end=data[-1][0],
         missing_years=missing,
     )
 

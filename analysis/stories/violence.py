@@ -102,13 +102,16 @@ def rolling(area: str, end: tuple[int, int]) -> pd.DataFrame:
     """Rolling 12-month offences per 1,000 residents, month by month to ``end`` (year, month):
     ``year, month, <key>…`` (population of the year the window ends in)."""
     stamps = (series.file_stamp("recorded_crime_monthly.csv"), series.file_stamp("population.csv"))
-    return _rolling(area, (int(end[0]), int(end[1])), stamps).copy()
+    table = _rolling(area, stamps)
+    upto = table["year"] * 12 + table["month"] <= int(end[0]) * 12 + int(end[1])
+    return table[upto].reset_index(drop=True)
 
 
-@functools.lru_cache(maxsize=256)
-def _rolling(area: str, end: tuple[int, int], stamps: tuple) -> pd.DataFrame:
+@functools.lru_cache(maxsize=64)
+def _rolling(area: str, stamps: tuple) -> pd.DataFrame:
+    # Every month's window (and the population of the year it ends in) depends only on the months
+    # before it, so the whole series is computed once per area and cut at each end month.
     months = monthly(area)
-    months = months[months["year"] * 12 + months["month"] <= end[0] * 12 + end[1]].reset_index(drop=True)
     pop = series.population_for(sorted(months["year"].unique()), area)["population"]
     out = months[["year", "month"]].copy()
     for t in TYPES:
@@ -235,20 +238,26 @@ def _like_for_like_cached(area: str, months: int, stamp: tuple[int, int]) -> pd.
 
 def changes(p: ResolvedParameters) -> list[Change]:
     """Each type's focus period (the year, or its covered months) against the base year's same months."""
-    table = annual(p.area).set_index("year")
-    if p.year not in table.index:
-        return []
-    months = int(table.at[p.year, "months_covered"])
-    counts = _like_for_like(p.area, months)
+    stamps = (series.file_stamp("recorded_crime_monthly.csv"), series.file_stamp("population.csv"))
+    return list(_changes(p.area, p.year, p.base_year, stamps))
+
+
+@functools.lru_cache(maxsize=256)
+def _changes(area: str, year: int, base_year: int, stamps: tuple) -> tuple[Change, ...]:
+    table = annual(area).set_index("year")
+    if year not in table.index:
+        return ()
+    months = int(table.at[year, "months_covered"])
+    counts = _like_for_like(area, months)
     out = []
     for t in TYPES:
-        if p.year not in counts.index or p.base_year not in counts.index:
+        if year not in counts.index or base_year not in counts.index:
             continue
-        count, base = int(counts.at[p.year, t.key]), int(counts.at[p.base_year, t.key])
-        rate = float(table.at[p.year, f"{t.key}_rate"]) if months == 12 else None
-        out.append(Change(t, month_range_label(p.year, months), month_range_label(p.base_year, months), count, base, rate,
-                          stats.compare_counts(base, count), trend.against_previous_years(counts[t.key].astype(float), p.year)))
-    return out
+        count, base = int(counts.at[year, t.key]), int(counts.at[base_year, t.key])
+        rate = float(table.at[year, f"{t.key}_rate"]) if months == 12 else None
+        out.append(Change(t, month_range_label(year, months), month_range_label(base_year, months), count, base, rate,
+                          stats.compare_counts(base, count), trend.against_previous_years(counts[t.key].astype(float), year)))
+    return tuple(out)
 
 
 def change_sentence(c: Change, area: str) -> str:
