@@ -102,7 +102,7 @@ def reuse_parses(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for name in ("parse_nomis_region", "parse_nomis_local_authorities", "parse_ons_mye2", "london_boroughs", "parse_ons_rates"):
         monkeypatch.setattr(build_module, name, cached(name, getattr(build_module, name)))
-    # Recorded-crime releases are parsed (before the victims) by find_crime_releases, through this module name.
+    # Recorded-crime releases are parsed by find_crime_releases, which looks the parser up through this module name.
     monkeypatch.setattr(parse_recorded_crime, "parse_recorded_crime", cached("parse_recorded_crime", parse_recorded_crime.parse_recorded_crime))
 
 

@@ -228,6 +228,13 @@ def build_series(
     for entry in entries:
         by_parser.setdefault(entry.parser, []).append(entry)
 
+    # The victim records first: the file most often replaced by hand, refused before anything is derived.
+    folder = raw_dir / _one_folder(by_parser, "mps_victims", manifest_path)
+    listed = [_require(entry.path(raw_dir), entry) for entry in by_parser["mps_victims"]]
+    releases, ignored_victims = find_victim_releases(folder, required=listed)
+    for release in releases:
+        checks.check_release_months(release.path, release.frame, today)
+
     crime_folder = _one_folder(by_parser, "mps_recorded_crime", manifest_path)
     rates_folder = _one_folder(by_parser, "ons_homicide_rates", manifest_path)
     crime_releases, ignored_crime = _recorded_crime(raw_dir, by_parser["mps_recorded_crime"], crime_folder, today)
@@ -268,11 +275,6 @@ def build_series(
     met_borough_codes = sorted(c for c in boroughs if c != CITY_OF_LONDON)
     offences = annual_homicide_offences(crime_releases, crime["recorded_crime_monthly.csv"], met_borough_codes)
 
-    folder = raw_dir / _one_folder(by_parser, "mps_victims", manifest_path)
-    listed = [_require(entry.path(raw_dir), entry) for entry in by_parser["mps_victims"]]
-    releases, ignored_victims = find_victim_releases(folder, required=listed)
-    for release in releases:
-        checks.check_release_months(release.path, release.frame, today)
     homicide, homicide_log = derive_homicide(releases, boroughs, published, offences)
 
     workforce_entry = by_parser["home_office_workforce"][-1]
