@@ -763,18 +763,49 @@ def test_zygote_preloads_what_the_package_imports_inside_functions_and_warms_the
     assert not any(n.startswith("analysis.runner") for n in names)
 
 
-def test_the_chart_warm_up_leaves_no_figure_and_no_style_behind():
-    """The zygote draws one throw-away chart (fonts, text metrics, the table styler loaded before
-    the fork): nothing it draws stays open, and the rcParams are as before."""
-    import matplotlib
-    import matplotlib.pyplot as plt
+#: Runs one real notebook's code cells as plain Python (Agg backend) into argv[2], after the zygote's
+#: warm-ups when argv[3] is "warm"; the parameters are set after the parameters cell, as papermill does.
+_RUN_CELLS = r"""
+import contextlib, io, json, sys
+notebook, out, mode = sys.argv[1:4]
+if mode == "warm":
+    from analysis.present import warmup as chart_warmup
+    from analysis.stories import warmup as data_warmup
+    data_warmup.warm()
+    chart_warmup.warm()
+namespace = {"__name__": "__main__"}
+for cell in json.load(open(notebook, encoding="utf-8"))["cells"]:
+    if cell["cell_type"] != "code":
+        continue
+    source = "".join(cell["source"])
+    if "parameters" in cell["metadata"].get("tags", []):
+        source += f"\nyear = 2025\narea = 'London'\noutput_dir = {out!r}\n"
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(source, notebook, "exec"), namespace)
+"""
 
-    from analysis.present import warmup
 
-    before, figures = dict(matplotlib.rcParams), plt.get_fignums()
-    warmup.warm()
-    assert plt.get_fignums() == figures
-    assert dict(matplotlib.rcParams) == before
+@pytest.mark.slow
+def test_the_zygotes_warm_ups_change_no_chart_table_or_finding(tmp_path: Path):
+    """The zygote draws a throw-away chart and fills data caches before it forks kernels: a
+    notebook run after the warm-ups writes exactly the files (PNGs, CSVs, findings) of a run
+    without them. The notebook with the most kinds of chart and table, London 2025."""
+    notebook = ROOT / "notebooks" / "01_homicide_decline.ipynb"
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    runs = {mode: subprocess.Popen([sys.executable, "-c", _RUN_CELLS, str(notebook), str(tmp_path / mode), mode],
+                                   cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for mode in ("cold", "warm")}
+    for mode, proc in runs.items():
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, f"{mode} run failed:\n{err[-3000:]}"
+
+    def files(folder: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    cold, warm = files(tmp_path / "cold"), files(tmp_path / "warm")
+    assert any(name.endswith(".png") for name in cold) and any(name.endswith(".csv") for name in cold)
+    assert sorted(warm) == sorted(cold)
+    assert [name for name in cold if warm[name] != cold[name]] == []
 
 
 def test_preload_runs_warmups_after_every_import_and_survives_a_failing_one(tmp_path: Path, monkeypatch):

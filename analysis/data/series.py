@@ -1,8 +1,9 @@
 """Access to the committed tidy series under ``data/series/`` (found through the package, never the cwd).
 
 Every function returns a fresh DataFrame (a copy the caller may change). Files, and the tables
-derived from them here, are cached per file version: the file's modification time and size are
-part of each cache key, so a changed file is read again.
+derived from them here, are cached per file version: the modification time and size of each file
+a result is read from (for a selection by area, ``areas.csv`` too) are part of its cache key, so a
+changed file is read again.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ def file_stamp(name: str, series_dir: Path = SERIES_DIR) -> tuple[int, int]:
     return stat.st_mtime_ns, stat.st_size
 
 
+def selection_stamp(name: str, series_dir: Path = SERIES_DIR) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The stamps a selection by area depends on: the file read, and ``areas.csv`` (names to codes)."""
+    return file_stamp(name, series_dir), file_stamp("areas.csv", series_dir)
+
+
 def areas(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
     """London and its 33 local authorities: ``area_code, area, level, policed_by_met``."""
     return _read("areas.csv", series_dir)
@@ -87,11 +93,11 @@ def homicide_annual(area: str = LONDON, series_dir: Path = SERIES_DIR) -> pd.Dat
     its text columns empty (''): victims end in 2025 (London, published) or March 2024
     (boroughs); offences run from April 2010.
     """
-    return _homicide_annual(area, Path(series_dir), file_stamp("homicide_annual.csv", series_dir)).copy()
+    return _homicide_annual(area, Path(series_dir), selection_stamp("homicide_annual.csv", series_dir)).copy()
 
 
 @functools.lru_cache(maxsize=64)
-def _homicide_annual(area: str, series_dir: Path, stamp: tuple[int, int]) -> pd.DataFrame:
+def _homicide_annual(area: str, series_dir: Path, stamp: tuple) -> pd.DataFrame:
     code = area_code(area, series_dir)
     table = _read("homicide_annual.csv", series_dir)
     table = table[table["area_code"] == code].set_index("year").sort_index()
@@ -104,11 +110,11 @@ def _homicide_annual(area: str, series_dir: Path, stamp: tuple[int, int]) -> pd.
 
 def population(area: str = LONDON, series_dir: Path = SERIES_DIR) -> pd.DataFrame:
     """ONS mid-year population for one area, indexed by year (persons; ``population`` empty where ages 85+ were not published)."""
-    return _population(area, Path(series_dir), file_stamp("population.csv", series_dir)).copy()
+    return _population(area, Path(series_dir), selection_stamp("population.csv", series_dir)).copy()
 
 
 @functools.lru_cache(maxsize=64)
-def _population(area: str, series_dir: Path, stamp: tuple[int, int]) -> pd.DataFrame:
+def _population(area: str, series_dir: Path, stamp: tuple) -> pd.DataFrame:
     code = area_code(area, series_dir)
     table = _read("population.csv", series_dir)
     return table[table["area_code"] == code].set_index("year").sort_index().drop(columns=["area_code"])
@@ -120,12 +126,12 @@ def population_for(years: list[int] | pd.Index, area: str = LONDON, series_dir: 
     Returns a frame indexed by year with ``population`` (persons), ``population_year`` (the
     mid-year actually used) and ``carried_forward`` (True where it is not the same year).
     """
-    stamp = file_stamp("population.csv", series_dir)
+    stamp = selection_stamp("population.csv", series_dir)
     return _population_for(tuple(int(y) for y in years), area, Path(series_dir), column, stamp).copy()
 
 
 @functools.lru_cache(maxsize=1024)
-def _population_for(years: tuple[int, ...], area: str, series_dir: Path, column: str, stamp: tuple[int, int]) -> pd.DataFrame:
+def _population_for(years: tuple[int, ...], area: str, series_dir: Path, column: str, stamp: tuple) -> pd.DataFrame:
     pop = population(area, series_dir)[column].dropna()
     rows = []
     for year in years:
@@ -146,7 +152,7 @@ def breakdown(area: str, dimension: str, ages: str = "all", series_dir: Path = S
     Covers the years with open data only (published-only years have no breakdowns); categories
     with no victims in a year are 0. Counts are victims.
     """
-    stamps = (file_stamp("homicide_breakdowns.csv", series_dir), file_stamp("homicide_monthly.csv", series_dir))
+    stamps = (*selection_stamp("homicide_breakdowns.csv", series_dir), file_stamp("homicide_monthly.csv", series_dir))
     return _breakdown(area, dimension, ages, Path(series_dir), stamps).copy()
 
 
@@ -176,11 +182,11 @@ def _breakdown(area: str, dimension: str, ages: str, series_dir: Path, stamps: t
 
 def monthly(area: str = LONDON, series_dir: Path = SERIES_DIR) -> pd.DataFrame:
     """Monthly victims for one area: ``year, month, victims, victims_under_25`` with a ``period`` (first of the month)."""
-    return _monthly(area, Path(series_dir), file_stamp("homicide_monthly.csv", series_dir)).copy()
+    return _monthly(area, Path(series_dir), selection_stamp("homicide_monthly.csv", series_dir)).copy()
 
 
 @functools.lru_cache(maxsize=64)
-def _monthly(area: str, series_dir: Path, stamp: tuple[int, int]) -> pd.DataFrame:
+def _monthly(area: str, series_dir: Path, stamp: tuple) -> pd.DataFrame:
     code = area_code(area, series_dir)
     table = _read("homicide_monthly.csv", series_dir)
     table = table[table["area_code"] == code].drop(columns=["area_code"]).reset_index(drop=True)
@@ -267,13 +273,13 @@ def recorded_crime(area: str = LONDON, group: str | None = None, subgroup: str |
     and ``release`` (the MPS release the month is taken from), from the first to the last month
     of ``recorded_crime_monthly.csv``.
     """
-    stamp = file_stamp("recorded_crime_monthly.csv", series_dir)
-    return _recorded_crime(area, group, subgroup, Path(series_dir), stamp).copy()
+    stamps = selection_stamp("recorded_crime_monthly.csv", series_dir)
+    return _recorded_crime(area, group, subgroup, Path(series_dir), stamps).copy()
 
 
 @functools.lru_cache(maxsize=256)
-def _recorded_crime(area: str, group: str | None, subgroup: str | None, series_dir: Path, stamp: tuple[int, int]) -> pd.DataFrame:
-    table, releases, places = _recorded_crime_file(series_dir, stamp)
+def _recorded_crime(area: str, group: str | None, subgroup: str | None, series_dir: Path, stamps: tuple) -> pd.DataFrame:
+    table, releases, places = _recorded_crime_file(series_dir, stamps[0])
     if _name_key(area) in places:
         rows = table[(table["area_code"] == "") & (table["area"] == places[_name_key(area)])]
     else:

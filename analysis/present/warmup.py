@@ -11,7 +11,8 @@ one table as HTML, then throwing both away.
 
 Nothing it makes is kept or shown; what stays are matplotlib's and pandas' own caches (fonts,
 glyph and text metrics, compiled templates), which do not change what a later chart or table
-looks like: the report tests compare forked and normally started kernels byte for byte.
+looks like: ``tests/test_report.py`` runs a notebook with and without the warm-ups and compares
+every file it writes, byte for byte.
 """
 
 from __future__ import annotations
