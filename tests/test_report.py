@@ -763,25 +763,18 @@ def test_zygote_preloads_what_the_package_imports_inside_functions_and_warms_the
     assert not any(n.startswith("analysis.runner") for n in names)
 
 
-#: Runs one real notebook's code cells as plain Python (Agg backend) into argv[2], after the zygote's
-#: warm-ups when argv[3] is "warm"; the parameters are set after the parameters cell, as papermill does.
-_RUN_CELLS = r"""
-import contextlib, io, json, sys
-notebook, out, mode = sys.argv[1:4]
-if mode == "warm":
+#: The benchmark's plain-Python floor (``bench_report.py --floor-worker``: a notebook's code cells
+#: in one process, parameters set after the parameters cell), after the zygote's warm-ups when
+#: argv[1] is "warm"; the benchmark's own arguments follow.
+_FLOOR_AFTER = r"""
+import runpy, sys
+if sys.argv[1] == "warm":
     from analysis.present import warmup as chart_warmup
     from analysis.stories import warmup as data_warmup
     data_warmup.warm()
     chart_warmup.warm()
-namespace = {"__name__": "__main__"}
-for cell in json.load(open(notebook, encoding="utf-8"))["cells"]:
-    if cell["cell_type"] != "code":
-        continue
-    source = "".join(cell["source"])
-    if "parameters" in cell["metadata"].get("tags", []):
-        source += f"\nyear = 2025\narea = 'London'\noutput_dir = {out!r}\n"
-    with contextlib.redirect_stdout(io.StringIO()):
-        exec(compile(source, notebook, "exec"), namespace)
+sys.argv = sys.argv[2:]
+runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
@@ -792,7 +785,9 @@ def test_the_zygotes_warm_ups_change_no_chart_table_or_finding(tmp_path: Path):
     without them. The notebook with the most kinds of chart and table, London 2025."""
     notebook = ROOT / "notebooks" / "01_homicide_decline.ipynb"
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    runs = {mode: subprocess.Popen([sys.executable, "-c", _RUN_CELLS, str(notebook), str(tmp_path / mode), mode],
+    bench = ROOT / "benchmarks" / "bench_report.py"
+    runs = {mode: subprocess.Popen([sys.executable, "-c", _FLOOR_AFTER, mode, str(bench), "--floor-worker", "--year", "2025",
+                                    "--area", "London", "--floor-out", str(tmp_path / mode), str(notebook)],
                                    cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for mode in ("cold", "warm")}
     for mode, proc in runs.items():

@@ -18,6 +18,7 @@ import pandera.pandas as pa
 
 from analysis.core.paths import DATA_DIR
 from analysis.data.schemas import read_cited_table
+from analysis.data.series import path_stamp
 
 INCIDENTS_FILE = DATA_DIR / "multi_victim_incidents.csv"
 
@@ -55,13 +56,8 @@ def victims_in_incidents(area: str, incidents: pd.DataFrame | None = None) -> pd
     """Victims of the incidents found in the open records, per year, for ``area`` (London counts
     every borough's); an empty series when there are none. Counts are victims."""
     if incidents is None:
-        return _victims_in_default_incidents(area, _stamp()).copy()
+        return _victims_in_default_incidents(area, path_stamp(INCIDENTS_FILE)).copy()
     return _victims_by_year(incidents, area)
-
-
-def _stamp() -> tuple[int, int]:
-    stat = INCIDENTS_FILE.stat()
-    return stat.st_mtime_ns, stat.st_size
 
 
 @functools.lru_cache(maxsize=64)
@@ -78,7 +74,7 @@ def _victims_by_year(table: pd.DataFrame, area: str) -> pd.Series:
 
 def incident_places(area: str) -> dict[int, list[str]]:
     """Where the incidents found in the open records happened, by year, for ``area`` (London: every borough)."""
-    return {year: list(places) for year, places in _incident_places(area, _stamp()).items()}
+    return {year: list(places) for year, places in _incident_places(area, path_stamp(INCIDENTS_FILE)).items()}
 
 
 @functools.lru_cache(maxsize=64)

@@ -44,10 +44,15 @@ def _read(name: str, series_dir: Path = SERIES_DIR) -> pd.DataFrame:
     return _read_cached(str(path), stat.st_mtime_ns, stat.st_size).copy()
 
 
+def path_stamp(path: Path) -> tuple[int, int]:
+    """``(mtime_ns, size)`` of a file: a key for caches of values derived from it."""
+    stat = Path(path).stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
 def file_stamp(name: str, series_dir: Path = SERIES_DIR) -> tuple[int, int]:
     """``(mtime_ns, size)`` of one series file: a key for caches of values derived from it."""
-    stat = (Path(series_dir) / name).stat()
-    return stat.st_mtime_ns, stat.st_size
+    return path_stamp(Path(series_dir) / name)
 
 
 def selection_stamp(name: str, series_dir: Path = SERIES_DIR) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -219,12 +224,11 @@ def met_arrests(series_dir: Path = SERIES_DIR) -> pd.DataFrame:
 def published() -> pd.DataFrame:
     """The cited table of figures known only from publications (a fresh copy; read and validated
     once per version of the file)."""
-    stat = PUBLISHED_FIGURES.stat()
-    return _published(stat.st_mtime_ns, stat.st_size).copy()
+    return _published(path_stamp(PUBLISHED_FIGURES)).copy()
 
 
 @functools.lru_cache(maxsize=2)
-def _published(mtime: int, size: int) -> pd.DataFrame:
+def _published(stamp: tuple[int, int]) -> pd.DataFrame:
     return read_published(PUBLISHED_FIGURES)
 
 
@@ -241,12 +245,11 @@ def caveats() -> pd.DataFrame:
     """The cited table of caveats explaining figures from outside the data (``data/caveats.csv``)."""
     from analysis.data.caveats import CAVEATS_FILE
 
-    stat = CAVEATS_FILE.stat()
-    return _caveats(stat.st_mtime_ns, stat.st_size).copy()
+    return _caveats(path_stamp(CAVEATS_FILE)).copy()
 
 
 @functools.lru_cache(maxsize=2)
-def _caveats(mtime: int, size: int) -> pd.DataFrame:
+def _caveats(stamp: tuple[int, int]) -> pd.DataFrame:
     from analysis.data.caveats import read_caveats
 
     return read_caveats()

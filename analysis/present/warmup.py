@@ -4,9 +4,9 @@ A process's first chart costs far more than its next ones: matplotlib loads the 
 text-measuring and tick machinery and fills its caches, and pandas imports its table styler and
 compiles the styler's templates. Measured on this project's notebooks (a process that had only
 imported the modules and read the data): a notebook's first run makes ~180,000 more Python calls
-in its charts and tables than its next run for another year (~0.15 s a kernel). :func:`warm` pays that once, in the zygote, by drawing one chart
-in the house frame (bars, a line, labels with a halo, a note, a source) to PNG bytes and writing
-one table as HTML, then throwing both away.
+in its charts and tables than its next run for another year (~0.15 s a kernel). :func:`warm` pays
+that once, in the zygote, by drawing one chart in the house frame (bars, a line, labels with a
+halo, a note, a source) to PNG bytes and writing one table as HTML, then throwing both away.
 
 Nothing it makes is kept or shown; what stays are matplotlib's and pandas' own caches (fonts,
 glyph and text metrics, compiled templates), which do not change what a later chart or table

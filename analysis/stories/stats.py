@@ -88,8 +88,8 @@ def _check_exposure(exposure: float, name: str) -> float:
     return value
 
 
-def _year_series(series: pd.Series, name: str = "series") -> pd.Series:
-    """Sorted copy of a year-indexed series with NaN (no data) rows dropped; checks the index."""
+def _check_years(series: pd.Series, name: str) -> None:
+    """TypeError unless ``series`` is a Series; ValueError unless its index is unique integer years."""
     if not isinstance(series, pd.Series):
         raise TypeError(f"{name} must be a pandas Series indexed by year, got {type(series).__name__}")
     if not series.index.is_unique:
@@ -97,6 +97,11 @@ def _year_series(series: pd.Series, name: str = "series") -> pd.Series:
         raise ValueError(f"{name} has duplicate years: {dupes}")
     if len(series) and not all(isinstance(y, Integral) and not isinstance(y, bool) for y in series.index):
         raise ValueError(f"{name} must be indexed by integer years, got index {list(series.index)[:5]!r}")
+
+
+def _year_series(series: pd.Series, name: str = "series") -> pd.Series:
+    """Sorted copy of a year-indexed series with NaN (no data) rows dropped; checks the index."""
+    _check_years(series, name)
     out = pd.Series(pd.to_numeric(series, errors="raise").to_numpy(dtype=float), index=[int(y) for y in series.index])
     return out.sort_index().dropna()
 
@@ -104,16 +109,9 @@ def _year_series(series: pd.Series, name: str = "series") -> pd.Series:
 def _year_values(series: pd.Series, name: str = "series") -> list[tuple[int, float]]:
     """``(year, value)`` pairs of a year-indexed series, by year, NaN (no data) rows dropped; the
     checks of :func:`_year_series`, without building a new Series (record_since runs per year and area)."""
-    if not isinstance(series, pd.Series):
-        raise TypeError(f"{name} must be a pandas Series indexed by year, got {type(series).__name__}")
-    if not series.index.is_unique:
-        dupes = sorted({int(y) for y in series.index[series.index.duplicated()]})
-        raise ValueError(f"{name} has duplicate years: {dupes}")
-    years = list(series.index)
-    if years and not all(isinstance(y, Integral) and not isinstance(y, bool) for y in years):
-        raise ValueError(f"{name} must be indexed by integer years, got index {years[:5]!r}")
+    _check_years(series, name)
     values = pd.to_numeric(series, errors="raise").to_numpy(dtype=float)
-    return sorted((int(y), float(v)) for y, v in zip(years, values) if not math.isnan(v))
+    return sorted((int(y), float(v)) for y, v in zip(series.index, values) if not math.isnan(v))
 
 
 # ---------------------------------------------------------------------------

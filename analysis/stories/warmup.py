@@ -5,8 +5,8 @@ whatever its year: the data note, the annual tables of each measure, the recorde
 and the claims file for London (the default area), and the ONS revisions between vintages (the
 same for every year and area). Each lands in a cache keyed by the size and modification time of
 the files it comes from: a forked kernel then finds it done (a kernel started cold spends ~0.3 s
-of every notebook run on the first page lines alone), and a changed file is read again. Nothing else is kept: every caller still gets a
-fresh copy of each table.
+of every notebook run on the first page lines alone), and a changed file is read again. Nothing
+else is kept: every caller still gets a fresh copy of each table.
 """
 
 from __future__ import annotations
