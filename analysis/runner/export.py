@@ -4,10 +4,19 @@ Two forms per notebook: ``narrative`` (code hidden) and ``full``. Both use the r
 (``templates/report_notebook.html.j2``, extending JupyterLab's): it works offline, links the
 report index, reads each chart's alt text and title from the image output's display metadata,
 and shows a chart saved under ``figures/`` from that file instead of inlining it again.
+
+The exporter is nbconvert's ``HTMLExporter`` except for its last step: the stock one re-parses
+each finished page with BeautifulSoup only to add ``tabindex="0"`` to cell inputs and outputs
+and a fallback ``alt`` to images without one — about 85 % of a page's export time (0.42 CPU-s of
+a notebook run's ~2.9 on the reference machine). Here :func:`accessible` adds the same attributes
+to the same start tags in one pass over the text, and a test checks the page parses to the same
+document as the stock exporter's.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +26,95 @@ FORMS = {"narrative": ".html", "full": ".code.html"}
 
 _EXPORTERS: dict[str, Any] = {}  # one exporter per form and process: templates compile once
 
+#: Classes of the ``<div>`` start tags that stock nbconvert makes keyboard-focusable (its
+#: ``HTMLExporter`` selects ``.jp-Notebook div.jp-Cell-inputWrapper`` and
+#: ``.jp-Notebook div.jp-OutputArea-output``; every page's ``<body>`` is the ``.jp-Notebook``).
+FOCUSABLE_CLASSES = frozenset({"jp-Cell-inputWrapper", "jp-OutputArea-output"})
+#: nbconvert's text for an image that carries no ``alt`` (the report's charts always carry one).
+MISSING_ALT = "No description has been provided for this image"
+
+_START_TAG = re.compile(r"<(div|img)\b[^<>]*>", re.IGNORECASE)
+_MASKED = re.compile(r"<!--.*?-->|<(script|style|textarea|title)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def _attribute(tag: str, name: str) -> re.Match[str] | None:
+    """Where attribute ``name`` of the start tag ``tag`` is, with its quoted value as group 1 or 2."""
+    return re.search(rf"""\s{name}\s*=\s*(?:"([^"]*)"|'([^']*)')""", tag, re.IGNORECASE)
+
+
+def _with_attribute(tag: str, name: str, value: str) -> str:
+    """The start tag ``tag`` with ``name="value"`` set (replacing the value it has, if any)."""
+    found = _attribute(tag, name)
+    if found:
+        group = 1 if found.group(1) is not None else 2
+        return f"{tag[:found.start(group)]}{value}{tag[found.end(group):]}"
+    return f'{tag[:-1]} {name}="{value}">'
+
+
+def _accessible_tag(match: re.Match[str]) -> str:
+    tag = match.group(0)
+    if match.group(1).lower() == "img":
+        return tag if re.search(r"\salt\s*=", tag, re.IGNORECASE) else _with_attribute(tag, "alt", MISSING_ALT)
+    classes = _attribute(tag, "class")
+    value = classes and (classes.group(1) if classes.group(1) is not None else classes.group(2))
+    if value and FOCUSABLE_CLASSES.intersection(value.split()):
+        return _with_attribute(tag, "tabindex", "0")
+    return tag
+
+
+def accessible(html: str) -> str:
+    """``html`` with what nbconvert's ``HTMLExporter`` adds after rendering: ``tabindex="0"`` on
+    each cell input wrapper and output ``<div>``, and :data:`MISSING_ALT` on each ``<img>``
+    without an ``alt``.
+
+    One pass over the start tags of the page as the template wrote it (attribute values quoted
+    and escaped, so ``<`` and ``>`` never occur inside one). Comments and the contents of
+    ``<script>``, ``<style>``, ``<textarea>`` and ``<title>`` are left as they are: a browser
+    reads them as text, not tags. Nothing else in the page changes.
+    """
+    pieces: list[str] = []
+    end = 0
+    for masked in _MASKED.finditer(html):
+        pieces.append(_START_TAG.sub(_accessible_tag, html[end:masked.start()]))
+        pieces.append(masked.group(0))
+        end = masked.end()
+    pieces.append(_START_TAG.sub(_accessible_tag, html[end:]))
+    return "".join(pieces)
+
+
+def _exporter_class() -> type:
+    from nbconvert.exporters import HTMLExporter, TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class ReportHTMLExporter(HTMLExporter):
+        """``HTMLExporter`` with its page post-processing done by :func:`accessible`.
+
+        The filters are registered as the stock ``from_notebook_node`` registers them (the code
+        highlighter for the notebook's language, the display-format choice that skips widget
+        views without widget state), the template renders through ``TemplateExporter`` (which
+        calls this exporter's resources set-up), and the finished page is not re-parsed.
+        """
+
+        def from_notebook_node(self, nb: Any, resources: dict[str, Any] | None = None,
+                               **kw: Any) -> tuple[str, dict[str, Any]]:
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            meta = (resources or {}).get("metadata", {})
+            name = os.path.join(meta.get("path", ""), meta.get("name", ""))
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata={name: nb.metadata}, resources=resources, parent=self))
+            html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return accessible(html), resources
+
+    return ReportHTMLExporter
+
 
 def exporters() -> dict[str, Any]:
     """The two HTML exporters of this process: ``narrative`` (no code) and ``full``."""
     if not _EXPORTERS:
-        from nbconvert.exporters import HTMLExporter
+        exporter = _exporter_class()
 
         common = {
             "template_name": "lab",
@@ -29,10 +122,10 @@ def exporters() -> dict[str, Any]:
             "extra_template_paths": [str(TEMPLATES_DIR)],
             "theme": "light",
         }
-        _EXPORTERS["narrative"] = HTMLExporter(
+        _EXPORTERS["narrative"] = exporter(
             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, **common
         )
-        _EXPORTERS["full"] = HTMLExporter(**common)
+        _EXPORTERS["full"] = exporter(**common)
     return _EXPORTERS
 
 
