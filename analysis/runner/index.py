@@ -9,6 +9,7 @@ report the runner may replace (``analysis.core.folders``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import platform
@@ -61,7 +62,8 @@ def source_checksums(manifest: Path | None = None) -> dict[str, dict[str, str]]:
         return {}
     import yaml
 
-    data = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader: ~10x faster, same result
+    data = yaml.load(manifest.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 - a safe loader
     sources = data.get("sources", data) if isinstance(data, dict) else data
     out: dict[str, dict[str, str]] = {}
     items = sources.items() if isinstance(sources, dict) else enumerate(sources or [])
@@ -87,6 +89,13 @@ def series_checksums(folder: Path | None = None) -> dict[str, str]:
 
 def package_versions() -> dict[str, str]:
     """Python and the versions of the project's pinned dependencies (as installed)."""
+    return dict(_installed_versions())
+
+
+@functools.cache
+def _installed_versions() -> tuple[tuple[str, str], ...]:
+    """What :func:`package_versions` returns, read once per process (~60 ms of package
+    metadata; a sweep writes a run record per report)."""
     from importlib import metadata
 
     names: list[str] = []
@@ -103,7 +112,7 @@ def package_versions() -> dict[str, str]:
             versions[name] = metadata.version(name)
     with contextlib.suppress(metadata.PackageNotFoundError):
         versions["london-violence-analysis"] = metadata.version("london-violence-analysis")
-    return versions
+    return tuple(versions.items())
 
 
 def _git_commit(root: Path) -> str | None:
@@ -161,10 +170,9 @@ def report_kicker(parameters: Mapping[str, Any]) -> str:
     return "An open, reproducible analysis" + (f" \u00b7 compared with {base}" if base is not None else "")
 
 
-def write_index(report_dir: Path, parameters: Mapping[str, Any], label: str, results: Sequence[Any]) -> Path:
-    """Write ``index.html``: one entry per notebook from its findings (results carry stem, title,
-    findings), in notebook order, and the claims table from ``claims.csv`` in the section of the
-    notebook that checks the claims (its own section when no notebook does)."""
+@functools.cache
+def _index_template() -> Any:
+    """The index page's template, compiled once per process (autoescaped, strict about undefined names)."""
     import jinja2
 
     env = jinja2.Environment(
@@ -173,11 +181,18 @@ def write_index(report_dir: Path, parameters: Mapping[str, Any], label: str, res
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    return env.get_template(INDEX_TEMPLATE)
+
+
+def write_index(report_dir: Path, parameters: Mapping[str, Any], label: str, results: Sequence[Any]) -> Path:
+    """Write ``index.html``: one entry per notebook from its findings (results carry stem, title,
+    findings), in notebook order, and the claims table from ``claims.csv`` in the section of the
+    notebook that checks the claims (its own section when no notebook does)."""
     ordered = sorted(results, key=lambda r: r.stem)
     notebooks = [index_view.notebook_entry(r.stem, r.title, r.findings) for r in ordered]
     home = index_view.claims_home([nb["stem"] for nb in notebooks])
     claims = index_view.claims_view(report_dir / "claims.csv", page=f"{home}.html" if home else None)
-    html = env.get_template(INDEX_TEMPLATE).render(
+    html = _index_template().render(
         title=report_title(parameters),
         kicker=report_kicker(parameters),
         params_label=label,
