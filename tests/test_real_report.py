@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 
+from analysis.runner import export
 from analysis.stories import claims
 from analysis.runner.report import find_notebooks
 
 from conftest import REAL_REPORT_SAMPLE
+from test_export import assert_same_document, stock_exporters
 
 pytestmark = pytest.mark.slow  # builds reports or runs notebooks
 
@@ -78,3 +81,13 @@ def test_reports_for_different_years_live_side_by_side(real_reports):
     assert a != b and a.parent == b.parent
     headline_2026 = json.loads((a / "findings" / "01_homicide_decline.json").read_text())["headline"]
     assert "2026" in headline_2026
+
+
+def test_real_pages_parse_to_the_same_document_as_from_the_stock_exporter(real_reports) -> None:
+    """Every page of a real report, both forms, against nbconvert's stock HTMLExporter (tests/test_export.py)."""
+    folder = real_reports[REAL_REPORT_SAMPLE[0]]
+    stock = stock_exporters()
+    for path in sorted(folder.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        export.link_saved_figures(nb, folder)
+        assert_same_document(nb, stock)
