@@ -10,7 +10,6 @@ session's real reports).
 
 from __future__ import annotations
 
-
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
