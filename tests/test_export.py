@@ -33,7 +33,7 @@ def _resources(form: str) -> dict:
 
 def assert_same_document(nb: nbformat.NotebookNode, stock: dict[str, HTMLExporter]) -> None:
     for form in export.FORMS:
-        ours, _ = export.exporters()[form].from_notebook_node(nb, _resources(form))
+        ours = export.render(nb, form, _resources(form))
         theirs, _ = stock[form].from_notebook_node(nb, _resources(form))
         assert str(BeautifulSoup(ours, features="html.parser")) == theirs, form
         assert ours.count('tabindex="0"') == theirs.count('tabindex="0"') > 0, form
@@ -78,3 +78,14 @@ def test_tricky_markup_gets_the_same_attributes_as_from_the_stock_exporter() -> 
 ])
 def test_accessible_marks_start_tags_and_nothing_else(html: str, expected: str) -> None:
     assert export.accessible(html) == expected
+
+
+def test_one_exporter_serves_both_forms_without_one_leaking_into_the_other() -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("secret_input = 1", outputs=[
+        nbformat.v4.new_output("stream", text="shown\n")])])
+    nb.metadata["language_info"] = dict(normalise.LANGUAGE_INFO)
+    narrative = export.render(nb, "narrative", _resources("narrative"))
+    full = export.render(nb, "full", _resources("full"))
+    assert "secret_input" not in narrative and "secret_input" in full and "shown" in narrative
+    assert export.render(nb, "narrative", _resources("narrative")) == narrative
+    assert export.render(nb, "full", _resources("full")) == full

@@ -23,8 +23,15 @@ from typing import Any
 TEMPLATES_DIR = Path(__file__).resolve().with_name("templates")
 NOTEBOOK_TEMPLATE = "report_notebook.html.j2"
 FORMS = {"narrative": ".html", "full": ".code.html"}
+#: What makes a form: the narrative page leaves out code cells' inputs and every prompt. These
+#: traits are read as a page is rendered (they do not touch the template environment), so one
+#: exporter serves both forms and its templates compile once per process (~0.3 s each time).
+FORM_TRAITS: dict[str, dict[str, bool]] = {
+    "narrative": {"exclude_input": True, "exclude_input_prompt": True, "exclude_output_prompt": True},
+    "full": {"exclude_input": False, "exclude_input_prompt": False, "exclude_output_prompt": False},
+}
 
-_EXPORTERS: dict[str, Any] = {}  # one exporter per form and process: templates compile once
+_EXPORTER: list[Any] = []  # the process's one exporter, made on first use
 
 #: Classes of the ``<div>`` start tags that stock nbconvert makes keyboard-focusable (its
 #: ``HTMLExporter`` selects ``.jp-Notebook div.jp-Cell-inputWrapper`` and
@@ -111,25 +118,28 @@ def _exporter_class() -> type:
     return ReportHTMLExporter
 
 
-def exporters() -> dict[str, Any]:
-    """The two HTML exporters of this process: ``narrative`` (no code) and ``full``."""
-    if not _EXPORTERS:
-        exporter = _exporter_class()
-
-        common = {
-            "template_name": "lab",
-            "template_file": NOTEBOOK_TEMPLATE,
-            "extra_template_paths": [str(TEMPLATES_DIR)],
-            "theme": "light",
+def exporter() -> Any:
+    """This process's HTML exporter (the report template; the form is chosen per page by :func:`render`)."""
+    if not _EXPORTER:
+        _EXPORTER.append(_exporter_class()(
+            template_name="lab",
+            template_file=NOTEBOOK_TEMPLATE,
+            extra_template_paths=[str(TEMPLATES_DIR)],
+            theme="light",
             # validate the notebook once after the preprocessors, not after each of the twelve
             # (most of them disabled): ~15 ms a page pair
-            "optimistic_validation": True,
-        }
-        _EXPORTERS["narrative"] = exporter(
-            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, **common
-        )
-        _EXPORTERS["full"] = exporter(**common)
-    return _EXPORTERS
+            optimistic_validation=True,
+        ))
+    return _EXPORTER[0]
+
+
+def render(nb: Any, form: str, resources: dict[str, Any]) -> str:
+    """The page of ``nb`` in ``form`` (``narrative`` or ``full``) as HTML text."""
+    page = exporter()
+    for name, value in FORM_TRAITS[form].items():
+        setattr(page, name, value)
+    html, _ = page.from_notebook_node(nb, resources)
+    return html
 
 
 def warm() -> None:
@@ -189,8 +199,7 @@ def export_html(nb: Any, form: str, *, stem: str, title: str, params_label: str)
             "params": params_label,
         },
     }
-    html, _ = exporters()[form].from_notebook_node(export_nb, resources)
-    return html
+    return render(export_nb, form, resources)
 
 
 def write_pages(nb: Any, report_dir: Path, *, stem: str, title: str, params_label: str) -> None:
