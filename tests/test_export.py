@@ -19,11 +19,8 @@ from analysis.runner import export, normalise
 
 
 def stock_exporters() -> dict[str, HTMLExporter]:
-    common = {"template_name": "lab", "template_file": export.NOTEBOOK_TEMPLATE,
-              "extra_template_paths": [str(export.TEMPLATES_DIR)], "theme": "light"}
-    return {"narrative": HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                                      exclude_output_prompt=True, **common),
-            "full": HTMLExporter(**common)}
+    """nbconvert's own exporter with the report's settings, one per form."""
+    return {form: HTMLExporter(**export.EXPORTER_CONFIG, **traits) for form, traits in export.FORM_TRAITS.items()}
 
 
 def _resources(form: str) -> dict:

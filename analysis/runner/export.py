@@ -15,6 +15,7 @@ document as the stock exporter's.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path
@@ -31,7 +32,13 @@ FORM_TRAITS: dict[str, dict[str, bool]] = {
     "full": {"exclude_input": False, "exclude_input_prompt": False, "exclude_output_prompt": False},
 }
 
-_EXPORTER: list[Any] = []  # the process's one exporter, made on first use
+#: The exporter's settings besides the form: the report template over JupyterLab's, light theme.
+EXPORTER_CONFIG: dict[str, Any] = {
+    "template_name": "lab",
+    "template_file": NOTEBOOK_TEMPLATE,
+    "extra_template_paths": [str(TEMPLATES_DIR)],
+    "theme": "light",
+}
 
 #: Classes of the ``<div>`` start tags that stock nbconvert makes keyboard-focusable (its
 #: ``HTMLExporter`` selects ``.jp-Notebook div.jp-Cell-inputWrapper`` and
@@ -118,19 +125,12 @@ def _exporter_class() -> type:
     return ReportHTMLExporter
 
 
+@functools.cache
 def exporter() -> Any:
-    """This process's HTML exporter (the report template; the form is chosen per page by :func:`render`)."""
-    if not _EXPORTER:
-        _EXPORTER.append(_exporter_class()(
-            template_name="lab",
-            template_file=NOTEBOOK_TEMPLATE,
-            extra_template_paths=[str(TEMPLATES_DIR)],
-            theme="light",
-            # validate the notebook once after the preprocessors, not after each of the twelve
-            # (most of them disabled): ~15 ms a page pair
-            optimistic_validation=True,
-        ))
-    return _EXPORTER[0]
+    """This process's HTML exporter, made on first use (the form is chosen per page by :func:`render`)."""
+    # optimistic_validation: validate the notebook once after the preprocessors, not after each
+    # of the twelve (most of them disabled): ~15 ms a page pair
+    return _exporter_class()(**EXPORTER_CONFIG, optimistic_validation=True)
 
 
 def render(nb: Any, form: str, resources: dict[str, Any]) -> str:
