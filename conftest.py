@@ -1,11 +1,12 @@
 """Repository-wide pytest wiring: nbval for the notebooks, and how tests share the parallel workers.
 
-* ``pytest notebooks/`` validates ``notebooks/[0-9][0-9]_*.ipynb`` with nbval in *strict* mode
-  (every output compared, as ``--nbval`` does, never ``--nbval-lax``); only those notebooks, not
-  the fixtures under tests/fixtures/. Plain ``pytest`` runs it for each notebook through
-  ``tests/test_notebooks.py`` (a subprocess each, since nbval needs one kernel per notebook).
+* ``pytest`` (its ``testpaths`` name ``notebooks``) and ``pytest notebooks/`` validate
+  ``notebooks/[0-9][0-9]_*.ipynb`` with nbval in *strict* mode (every output compared, as
+  ``--nbval`` does, never ``--nbval-lax``); only those notebooks, not the fixtures under
+  tests/fixtures/. Each notebook's cells are one item each, run in order in one kernel.
 * The suite runs on parallel workers (pytest-xdist); :func:`scheduling_group` decides what must share a
-  worker: a module's tests (its fixtures are built once), the tests of the session's real reports.
+  worker: a module's tests (its fixtures are built once), a notebook's cells (one kernel runs
+  them in order), the tests of the session's real reports.
 * The sanitising rules live in one file, ``tests/nbval_sanitize.cfg`` (used unless
   ``--nbval-sanitize-with`` names another); it explains why it holds no rules.
 * When a notebook fails, the re-executed notebook (nbval's outputs in place of the stored ones)
@@ -63,13 +64,13 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 #: Modules whose tests share a session fixture, so they must run on one worker (the real reports).
 SHARED_GROUPS = {"test_real_report.py": "real_reports", "test_browser.py": "real_reports"}
 #: Modules of independent, slow tests, spread one test at a time.
-SPREAD = {"test_notebooks.py", "test_sentences.py"}
+SPREAD = {"test_sentences.py"}
 
 
 def scheduling_group(nodeid: str) -> str:
     """The unit the parallel suite schedules together: by default a test module (so a module's
-    fixtures are built once), a named group for modules sharing a session fixture, or the test
-    itself for independent slow tests."""
+    fixtures are built once) or a notebook (nbval runs its cells in order in one kernel), a named
+    group for modules sharing a session fixture, or the test itself for independent slow tests."""
     module = nodeid.split("::", 1)[0]
     name = module.rsplit("/", 1)[-1]
     if name in SPREAD:
@@ -138,6 +139,11 @@ def _write_rerun(path: Path, rerun: _Rerun) -> None:
     path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
 
 
+#: The title and opening of the section a failing cell's report gets, naming the kept notebook.
+RERUN_SECTION = "nbval re-executed notebook"
+KEPT_AT = "kept at "
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
@@ -158,10 +164,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         try:
             _write_rerun(path, rerun)
         except Exception as exc:  # noqa: BLE001 - never hide the real failure
-            report.sections.append(("nbval re-executed notebook", f"could not be written: {exc}"))
+            report.sections.append((RERUN_SECTION, f"could not be written: {exc}"))
         else:
             if report.failed:
-                report.sections.append(("nbval re-executed notebook", f"kept at {path}"))
+                report.sections.append((RERUN_SECTION, f"{KEPT_AT}{path}"))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -172,9 +178,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
-    store = getattr(config, "_nbval_artifacts", {})
-    failed = [nb for nb, rerun in store.items() if rerun.failed]
-    if failed:
+    """List the kept re-executed notebooks, read from the failed reports' sections (so it works
+    when the cells ran on parallel workers, where the artifacts were written)."""
+    kept = {}
+    for report in terminalreporter.stats.get("failed", []):
+        for title, content in getattr(report, "sections", []):
+            if title == RERUN_SECTION and content.startswith(KEPT_AT):
+                path = content[len(KEPT_AT):]
+                kept.setdefault(path, Path(path).name)
+    if kept:
         terminalreporter.section("nbval: re-executed notebooks")
-        for notebook in failed:
-            terminalreporter.write_line(f"{notebook.name}: {_artifact_path(config, notebook)}")
+        for path, name in kept.items():
+            terminalreporter.write_line(f"{name}: {path}")

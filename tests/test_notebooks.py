@@ -1,31 +1,41 @@
-"""The committed notebooks pass nbval in strict mode: re-executed, every stored output is reproduced.
+"""The committed notebooks are validated by nbval in strict mode in every plain ``pytest`` run.
 
-Each notebook is checked by its own nbval run (``pytest notebooks/<name>.ipynb``, which the
-repository's conftest.py collects with nbval in strict mode), in a subprocess, so the check
-works whatever runs this suite: nbval needs a notebook's cells in one kernel, in order, which a
-worker of the parallel suite cannot promise. A failure prints nbval's report and keeps the
-re-executed notebook in ``artifacts/nbval/``. ``pytest notebooks/`` runs the same check directly.
+The validation itself is not here: ``testpaths`` names ``notebooks`` and the repository's
+conftest.py collects each ``notebooks/[0-9][0-9]_*.ipynb`` with nbval (strict: every stored
+output compared), one item per cell, run in order in one kernel on one worker. These tests check
+that wiring without starting a kernel: a notebook that the default run would silently skip, or
+validate leniently, fails here.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-
-pytestmark = pytest.mark.slow
+NOTEBOOKS_DIR = ROOT / "notebooks"
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_passes_nbval(notebook: Path) -> None:
-    # The project's pytest settings apply (addopts loads analysis.runner.lean_imports: no 2.3 s
-    # optional import in nbformat); one process, since nbval needs the notebook's cells in order.
-    args = [str(notebook.relative_to(ROOT)), "-n", "0", "-p", "no:cacheprovider", "-q", "--color=no"]
-    result = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"nbval failed for {notebook.name}:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
-    assert " passed" in result.stdout and "failed" not in result.stdout
+def test_the_default_run_includes_the_notebooks(pytestconfig: pytest.Config) -> None:
+    assert "notebooks" in pytestconfig.getini("testpaths")
+    assert pytestconfig.pluginmanager.hasplugin("nbval")
+
+
+@pytest.mark.parametrize("notebook", sorted(NOTEBOOKS_DIR.glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_notebook_is_collected_by_nbval_in_strict_mode(notebook: Path, request: pytest.FixtureRequest) -> None:
+    from nbval.plugin import IPyNbCell, IPyNbFile
+
+    wiring = request.config.pluginmanager.get_plugin(str(ROOT / "conftest.py"))  # the repository's conftest.py
+    collectors = request.config.hook.pytest_collect_file(file_path=notebook, parent=request.session)
+    nodes = [c for c in collectors if isinstance(c, IPyNbFile)]
+    assert len(nodes) == 1, f"{notebook.name} is not collected by nbval once (name outside {wiring.NOTEBOOK_PATTERN}?)"
+    node = nodes[0]
+    cells = list(node.collect())
+    code_cells = [c for c in node.nb.cells if c.cell_type == "code"]
+    assert cells and all(isinstance(c, IPyNbCell) for c in cells)
+    assert len(cells) == len(code_cells)
+    assert node.compare_outputs  # strict: every output compared, not only run (as --nbval-lax would)
+    unchecked = [c.name for c in cells if not c.options["check"] or c.options["skip"]]
+    assert unchecked == [], f"{notebook.name}: cells whose outputs nbval would not compare: {unchecked}"
+    assert len({wiring.scheduling_group(c.nodeid) for c in cells}) == 1  # one worker runs them in order
