@@ -8,6 +8,9 @@ London and three boroughs is measured by benchmarks/bench_report.py (timings in 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -23,6 +26,7 @@ from test_export import assert_same_document, stock_exporters
 
 pytestmark = pytest.mark.slow  # builds reports or runs notebooks
 
+ROOT = Path(__file__).resolve().parents[1]
 STEMS = [p.stem for p in find_notebooks()]
 
 
@@ -91,3 +95,24 @@ def test_real_pages_parse_to_the_same_document_as_from_the_stock_exporter(real_r
         nb = nbformat.read(path, as_version=4)
         export.link_saved_figures(nb, folder)
         assert_same_document(nb, stock)
+
+
+def test_a_reports_charts_tables_and_findings_are_those_of_a_plain_cold_run(real_reports, tmp_path: Path):
+    """The runner's kernels are forked from a zygote that drew a throw-away chart and filled the
+    data caches first: none of that may change a file. The notebook with the most kinds of chart
+    and table, London 2025, run as plain Python in a fresh process (the benchmark's floor:
+    ``bench_report.py --floor-worker``, no kernel, no warm-up), writes exactly the PNGs, CSVs and
+    findings of the report."""
+    notebook = ROOT / "notebooks" / "01_homicide_decline.ipynb"
+    area, year = REAL_REPORT_SAMPLE[0]
+    cold = tmp_path / "cold"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_report.py"), "--floor-worker", "--year", year,
+                           "--area", area, "--floor-out", str(cold), str(notebook)],
+                          cwd=tmp_path, env={**os.environ, "MPLBACKEND": "Agg"}, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    written = sorted(p.relative_to(cold) for p in cold.rglob("*") if p.is_file())
+    assert any(p.suffix == ".png" for p in written) and any(p.suffix == ".csv" for p in written)
+    assert all(p.stem.startswith(notebook.stem) for p in written)
+    report = real_reports[(area, year)]
+    differ = [str(p) for p in written if not (report / p).is_file() or (report / p).read_bytes() != (cold / p).read_bytes()]
+    assert differ == [], f"the report's files differ from a plain cold run: {differ}"

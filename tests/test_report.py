@@ -763,46 +763,6 @@ def test_zygote_preloads_what_the_package_imports_inside_functions_and_warms_the
     assert not any(n.startswith("analysis.runner") for n in names)
 
 
-#: The benchmark's plain-Python floor (``bench_report.py --floor-worker``: a notebook's code cells
-#: in one process, parameters set after the parameters cell), after the zygote's warm-ups when
-#: argv[1] is "warm"; the benchmark's own arguments follow.
-_FLOOR_AFTER = r"""
-import runpy, sys
-if sys.argv[1] == "warm":
-    from analysis.present import warmup as chart_warmup
-    from analysis.stories import warmup as data_warmup
-    data_warmup.warm()
-    chart_warmup.warm()
-sys.argv = sys.argv[2:]
-runpy.run_path(sys.argv[0], run_name="__main__")
-"""
-
-
-@pytest.mark.slow
-def test_the_zygotes_warm_ups_change_no_chart_table_or_finding(tmp_path: Path):
-    """The zygote draws a throw-away chart and fills data caches before it forks kernels: a
-    notebook run after the warm-ups writes exactly the files (PNGs, CSVs, findings) of a run
-    without them. The notebook with the most kinds of chart and table, London 2025."""
-    notebook = ROOT / "notebooks" / "01_homicide_decline.ipynb"
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    bench = ROOT / "benchmarks" / "bench_report.py"
-    runs = {mode: subprocess.Popen([sys.executable, "-c", _FLOOR_AFTER, mode, str(bench), "--floor-worker", "--year", "2025",
-                                    "--area", "London", "--floor-out", str(tmp_path / mode), str(notebook)],
-                                   cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for mode in ("cold", "warm")}
-    for mode, proc in runs.items():
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, f"{mode} run failed:\n{err[-3000:]}"
-
-    def files(folder: Path) -> dict[str, bytes]:
-        return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-    cold, warm = files(tmp_path / "cold"), files(tmp_path / "warm")
-    assert any(name.endswith(".png") for name in cold) and any(name.endswith(".csv") for name in cold)
-    assert sorted(warm) == sorted(cold)
-    assert [name for name in cold if warm[name] != cold[name]] == []
-
-
 def test_preload_runs_warmups_after_every_import_and_survives_a_failing_one(tmp_path: Path, monkeypatch):
     package = tmp_path / "warmpkg"
     package.mkdir()

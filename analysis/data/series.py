@@ -9,8 +9,10 @@ changed file is read again.
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.core.errors import ParameterError
@@ -44,15 +46,15 @@ def _read(name: str, series_dir: Path = SERIES_DIR) -> pd.DataFrame:
     return _read_cached(str(path), stat.st_mtime_ns, stat.st_size).copy()
 
 
-def path_stamp(path: Path) -> tuple[int, int]:
+def path_stamp(path: Path | str) -> tuple[int, int]:
     """``(mtime_ns, size)`` of a file: a key for caches of values derived from it."""
-    stat = Path(path).stat()
+    stat = os.stat(path)
     return stat.st_mtime_ns, stat.st_size
 
 
 def file_stamp(name: str, series_dir: Path = SERIES_DIR) -> tuple[int, int]:
     """``(mtime_ns, size)`` of one series file: a key for caches of values derived from it."""
-    return path_stamp(Path(series_dir) / name)
+    return path_stamp(os.path.join(series_dir, name))  # called per sentence: no Path objects
 
 
 def selection_stamp(name: str, series_dir: Path = SERIES_DIR) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -137,18 +139,25 @@ def population_for(years: list[int] | pd.Index, area: str = LONDON, series_dir: 
 
 @functools.lru_cache(maxsize=1024)
 def _population_for(years: tuple[int, ...], area: str, series_dir: Path, column: str, stamp: tuple) -> pd.DataFrame:
-    pop = population(area, series_dir)[column].dropna()
-    rows = []
-    for year in years:
-        earlier = pop[pop.index <= year]
-        if earlier.empty:
-            rows.append({"year": year, "population": float("nan"), "population_year": pd.NA, "carried_forward": False})
-            continue
-        used = int(earlier.index.max())
-        rows.append({"year": year, "population": float(earlier.loc[used]), "population_year": used, "carried_forward": used != year})
-    frame = pd.DataFrame(rows).set_index("year")
-    frame["population_year"] = frame["population_year"].astype("Int64")
+    known_years, values = _population_column(area, series_dir, column, stamp)
+    asked = np.asarray(years, dtype=np.int64)
+    at = np.searchsorted(known_years, asked, side="right") - 1  # the latest estimate at or before each year
+    found = at >= 0
+    used = np.where(found, known_years[np.maximum(at, 0)], 0)
+    frame = pd.DataFrame({
+        "population": np.where(found, values[np.maximum(at, 0)], np.nan),
+        "population_year": pd.array(np.where(found, used, 0), dtype="Int64"),
+        "carried_forward": found & (used != asked),
+    }, index=pd.Index(asked, name="year"))
+    frame.loc[~found, "population_year"] = pd.NA
     return frame
+
+
+@functools.lru_cache(maxsize=256)
+def _population_column(area: str, series_dir: Path, column: str, stamp: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """The years (sorted) with an estimate in ``column`` and those estimates, as arrays."""
+    pop = population(area, series_dir)[column].dropna().sort_index()
+    return pop.index.to_numpy(dtype=np.int64), pop.to_numpy(dtype=float)
 
 
 def breakdown(area: str, dimension: str, ages: str = "all", series_dir: Path = SERIES_DIR) -> pd.DataFrame:

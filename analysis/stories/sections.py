@@ -189,6 +189,11 @@ def ytd_section(p: ResolvedParameters) -> Section | None:
 def borough_measure(end_year: int, years: int, ages: str) -> Measure | None:
     """Victims when their records cover every borough for the whole window, else offences (all
     ages only); None when neither does."""
+    return _borough_measure(end_year, years, ages, series.file_stamp("homicide_annual.csv"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _borough_measure(end_year: int, years: int, ages: str, stamp: tuple[int, int]) -> Measure | None:
     window = set(range(end_year - years + 1, end_year + 1))
     annual = series.all_annual()
     boroughs = annual[annual["area_code"] != series.LONDON_CODE]
@@ -206,8 +211,8 @@ def borough_measure(end_year: int, years: int, ages: str) -> Measure | None:
 def borough_window(p: ResolvedParameters, years: int, ages: str = "all") -> tuple[int, Measure, str]:
     """The last year of the pooled window and the measure: the focus year when a measure covers
     the whole window, else the latest year that works, with a note."""
-    first = int(series.all_annual()["year"].min())
-    last = int(series.all_annual()["year"].max())
+    years_held = series.all_annual()["year"]
+    first, last = int(years_held.min()), int(years_held.max())
     for end in range(p.year, first + years - 2, -1):
         m = borough_measure(end, years, ages)
         if m is not None:
