@@ -8,6 +8,7 @@ that need them are skipped with a clear message when that folder is absent, exce
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import http.server
 import os
@@ -71,21 +72,32 @@ _PARSED: dict[tuple, object] = {}
 
 @pytest.fixture
 def reuse_unchanged_parses(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Speed for tests of failing builds: parse each *unchanged* population, recorded-crime and ONS
-    rates file once per test process, not once per build (see :func:`reuse_parses`)."""
+    """Speed for tests of failing builds: parse each *unchanged* victims, population,
+    recorded-crime and ONS rates file once per test process, not once per build (see
+    :func:`reuse_parses`)."""
     reuse_parses(monkeypatch)
 
 
+def _fresh(value: object, path: Path) -> object:
+    """A cached parse as if just made from ``path``: frames copied, a release naming this path."""
+    if dataclasses.is_dataclass(value) and hasattr(value, "frame") and hasattr(value, "path"):
+        return dataclasses.replace(value, path=type(value.path)(path), frame=value.frame.copy())
+    return value.copy() if hasattr(value, "copy") else value
+
+
 def reuse_parses(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Route the build's population, recorded-crime and ONS rates parsers through a cache for this
-    test process (module-scoped fixtures call it inside ``pytest.MonkeyPatch.context()``).
+    """Route the build's victims, population, recorded-crime and ONS rates parsers through a cache
+    for this test process (module-scoped fixtures call it inside ``pytest.MonkeyPatch.context()``).
 
     The cache key is the file's real path (symlinks resolve to ../shared), size and mtime, so a
-    corrupted or added file written into a test's tree is always parsed afresh. Everything else
-    (the CLI, the homicide and workforce parsers, validation, writing) runs for real in every
-    test. The contract test that rebuilds the committed series (test_data_build) never uses it.
+    corrupted or added file written into a test's tree is always parsed afresh; only successful
+    parses are kept (a failure is raised again at every build), and a release found in the cache
+    names the path it was asked for. Everything else (the CLI, finding the files, the workforce
+    parser, validation of the combined series, writing) runs for real in every test. The contract
+    test that rebuilds the committed series (test_data_build) never uses it.
     """
     import analysis.data.build as build_module
+    import analysis.data.parse_homicide as parse_homicide
     import analysis.data.parse_recorded_crime as parse_recorded_crime
 
     def cached(name: str, parse: Callable[..., object]) -> Callable[..., object]:
@@ -95,14 +107,15 @@ def reuse_parses(monkeypatch: pytest.MonkeyPatch) -> None:
             key = (name, str(real), stat.st_size, stat.st_mtime_ns, repr(args), repr(sorted(kwargs.items())))
             if key not in _PARSED:
                 _PARSED[key] = parse(path, *args, **kwargs)
-            value = _PARSED[key]
-            return value.copy() if hasattr(value, "copy") else value
+            return _fresh(_PARSED[key], path)
 
         return wrapper
 
     for name in ("parse_nomis_region", "parse_nomis_local_authorities", "parse_ons_mye2", "london_boroughs", "parse_ons_rates"):
         monkeypatch.setattr(build_module, name, cached(name, getattr(build_module, name)))
-    # Recorded-crime releases are parsed by find_crime_releases, which looks the parser up through this module name.
+    # Releases are parsed by find_victim_releases and find_crime_releases, which look their parser
+    # up through these module names.
+    monkeypatch.setattr(parse_homicide, "parse_victims", cached("parse_victims", parse_homicide.parse_victims))
     monkeypatch.setattr(parse_recorded_crime, "parse_recorded_crime", cached("parse_recorded_crime", parse_recorded_crime.parse_recorded_crime))
 
 
