@@ -247,3 +247,19 @@ def test_windows_line_endings_and_bom_give_the_same_series(victims_text: str, ra
             assert built_log == committed_log
         else:
             assert built == committed, f"{name} differs when the victims file has CRLF line endings and a BOM"
+
+
+@pytest.mark.parametrize("text, why", [
+    ("sources: [a, b\n  c: :\n", "not YAML"),
+    ("sources: !!python/object/apply:os.getcwd []\n", "a tag that would run code"),
+])
+def test_a_manifest_that_is_not_plain_yaml_is_refused_naming_the_file(tmp_path: Path, text: str, why: str) -> None:
+    """The manifest (and the claims file, through the same reader) is read with a safe loader:
+    broken YAML, or a tag asking to construct a Python object, is a DataError naming the file."""
+    from analysis.data.manifest import load_manifest
+
+    path = tmp_path / "sources.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_manifest(path)
+    assert "sources.yml" in str(caught.value) and "cannot be read as YAML" in str(caught.value), why

@@ -30,10 +30,21 @@ class SourceFile:
         return Path(raw_dir) / self.folder / self.name
 
 
+#: libyaml's safe loader when PyYAML was built with it (~10x faster than the pure-Python one, the
+#: same documents for the same text), else PyYAML's own safe loader.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(text: str) -> Any:
+    """The YAML document in ``text``, read with the safe loader (plain data only; no tags run code).
+    Raises ``yaml.YAMLError`` for text that is not YAML."""
+    return yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
+
+
 def load_manifest(path: Path = SOURCES_MANIFEST) -> dict[str, Any]:
     """Return the parsed manifest; DataError if it is missing or has no ``sources`` list."""
     try:
-        manifest = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        manifest = parse_yaml(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise DataError(path, f"cannot be read as YAML ({exc})") from exc
     if not isinstance(manifest, dict) or not isinstance(manifest.get("sources"), list):

@@ -60,10 +60,9 @@ def source_checksums(manifest: Path | None = None) -> dict[str, dict[str, str]]:
     manifest = manifest if manifest is not None else paths.SOURCES_MANIFEST
     if not manifest.is_file():
         return {}
-    import yaml
+    from analysis.data.manifest import parse_yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader: ~10x faster, same result
-    data = yaml.load(manifest.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 - a safe loader
+    data = parse_yaml(manifest.read_text(encoding="utf-8")) or {}
     sources = data.get("sources", data) if isinstance(data, dict) else data
     out: dict[str, dict[str, str]] = {}
     items = sources.items() if isinstance(sources, dict) else enumerate(sources or [])

@@ -34,6 +34,7 @@ import yaml
 from analysis.core.errors import DataError
 from analysis.core.paths import CLAIMS_FILE
 from analysis.data import bases
+from analysis.data.manifest import parse_yaml
 from analysis.stories.numbers import count_phrase, Noun
 
 SUPPORTED = "supported"
@@ -185,7 +186,7 @@ def _read_yaml(path: Path) -> Any:
 
 @functools.lru_cache(maxsize=8)
 def _parse_yaml(path: str, mtime_ns: int, size: int) -> Any:
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return parse_yaml(Path(path).read_text(encoding="utf-8"))
 
 
 def story_description(path: Path = CLAIMS_FILE) -> str:
