@@ -349,7 +349,7 @@ def with_new_release(shared_raw_dir: Path, tmp_path_factory: pytest.TempPathFact
             target.symlink_to(source)
     (root / "homicide" / NEW_RELEASE).write_bytes(_old_layout_release(shared_raw_dir / "homicide" / VICTIMS_MAIN))
     with pytest.MonkeyPatch.context() as mp:
-        reuse_parses(mp)  # the unchanged population, crime and ONS files: parsed once per process
+        reuse_parses(mp)  # the unchanged victims, population, crime and ONS files: parsed once per process
         return build_series(root)
 
 
