@@ -40,10 +40,12 @@ def pytest_configure(config: pytest.Config) -> None:
         if SANITIZE_FILE.is_file() and not getattr(config.option, "sanitize_with", None):
             config.option.nbval_sanitize_with = str(SANITIZE_FILE)
     config._nbval_artifacts = {}  # type: ignore[attr-defined]
+    config.pluginmanager.register(WholeNotebooks(), "whole-notebooks")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
-    """Collect the project's notebooks with nbval (strict) even without ``--nbval``."""
+    """Collect the project's notebooks with nbval (strict) even without ``--nbval``: in the default
+    run (``testpaths`` names ``notebooks``) and in ``pytest notebooks/``."""
     opt = parent.config.option
     if getattr(opt, "nbval", False) or getattr(opt, "nbval_lax", False):
         return None  # nbval's own hook collects them
@@ -94,6 +96,45 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if type(item).__name__ == "IPyNbCell":
             item.add_marker(pytest.mark.slow)
+
+
+def whole_notebooks(collected: list, selected: list) -> list:
+    """``selected`` with every notebook that has any cell in it present whole and in cell order.
+
+    A notebook's cells share one kernel and build on each other, so a cell cannot be checked on
+    its own: ``--lf`` (only the failed cell), ``--ff`` (failed cells first) or ``-k "Cell 3"``
+    would otherwise run cells out of order or alone and fail with a misleading NameError. The
+    notebook's cells take the place of its first selected cell; other items keep their order.
+    """
+    def notebook(item: object) -> str | None:
+        return str(item.path) if type(item).__name__ == "IPyNbCell" else None  # type: ignore[attr-defined]
+
+    cells: dict[str, list] = {}
+    for item in collected:
+        key = notebook(item)
+        if key is not None:
+            cells.setdefault(key, []).append(item)
+    out, placed = [], set()
+    for item in selected:
+        key = notebook(item)
+        if key is None:
+            out.append(item)
+        elif key not in placed:
+            placed.add(key)
+            out.extend(sorted(cells.get(key, [item]), key=lambda cell: cell.cell_num))
+    return out
+
+
+class WholeNotebooks:
+    """Plugin: applies :func:`whole_notebooks` after every other plugin has selected and reordered
+    the items (the outermost wrapper: registered after the last-failed plugin, so it runs last)."""
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]):
+        collected = list(items)
+        result = yield
+        items[:] = whole_notebooks(collected, items)
+        return result
 
 
 # --- keep the re-executed notebook of a failing nbval run ---------------------------------------

@@ -8,6 +8,7 @@ that need them are skipped with a clear message when that folder is absent, exce
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import functools
 import http.server
@@ -79,10 +80,12 @@ def reuse_unchanged_parses(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _fresh(value: object, path: Path) -> object:
-    """A cached parse as if just made from ``path``: frames copied, a release naming this path."""
+    """A cached parse as if just made from ``path``: nothing shared with the cache (frames copied,
+    other fields deep-copied), and a release names this path."""
     if dataclasses.is_dataclass(value) and hasattr(value, "frame") and hasattr(value, "path"):
-        return dataclasses.replace(value, path=type(value.path)(path), frame=value.frame.copy())
-    return value.copy() if hasattr(value, "copy") else value
+        fields = {f.name: copy.deepcopy(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name not in ("frame", "path")}
+        return dataclasses.replace(value, path=type(value.path)(path), frame=value.frame.copy(), **fields)
+    return value.copy() if hasattr(value, "copy") else copy.deepcopy(value)
 
 
 def reuse_parses(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,6 +145,9 @@ def real_reports(tmp_path_factory) -> dict[tuple[str, str], Path]:
     sets = [ps for area, year in REAL_REPORT_SAMPLE for ps in report.resolve_param_sets([year], [area])]
     outcome = report.run_reports(sets, notebooks=report.find_notebooks(), out=str(base), jobs=2, progress=False)
     assert outcome.failures == [], outcome.failures
+    # Where kernels can be forked, these reports must come from the warmed zygote (tests compare
+    # them with a plain cold run): a silent fall-back to normally started kernels is a failure.
+    assert outcome.engine == report.default_engine() and outcome.warnings == [], (outcome.engine, outcome.warnings)
     folders = {(area, year): base / area / year for area, year in REAL_REPORT_SAMPLE}
     for key, folder in folders.items():
         assert folder in outcome.published, f"no report folder for {key} in {outcome.published}"

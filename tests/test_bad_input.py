@@ -30,7 +30,7 @@ ROW = 812  # the line (header = line 1) each row-level corruption is put on
 
 @pytest.fixture(autouse=True)
 def _reuse_unchanged_population(reuse_unchanged_parses: None) -> None:
-    """Speed: each unchanged population, recorded-crime and ONS rates file is parsed once (conftest)."""
+    """Speed: each unchanged victims, population, recorded-crime and ONS rates file is parsed once (conftest)."""
 
 
 @pytest.fixture(scope="module")

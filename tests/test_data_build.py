@@ -73,16 +73,22 @@ def test_build_says_what_it_wrote_and_how_long_it_took(cli_build: tuple[Path, st
 
 @pytest.mark.slow
 def test_data_check_rebuilds_the_same_bytes(cli_build: tuple[Path, str], shared_raw_dir: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+                                            monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """(b) Deterministic, and (e) `data check` works: the command validates the raw files, builds
     the series a second time, independently, and finds every file byte-identical to the first
     build's (which test (a) finds identical to the committed series, the folder `data check`
     reads by default), one build for both checks."""
+    import analysis.data.build as build_module
+
     out, _ = cli_build
+    rendered: dict[str, dict[str, bytes]] = {}
+    render = build_module.render_files
+    monkeypatch.setattr(build_module, "render_files", lambda result: rendered.setdefault("files", render(result)))
     code = main(["data", "check", "--raw-dir", str(shared_raw_dir), "--out-dir", str(out)])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert f"every series in {out} is up to date" in captured.out
+    assert sorted(rendered["files"]) == sorted(SERIES_FILES)  # the second build made every file, not a subset
 
 
 @pytest.mark.slow

@@ -86,6 +86,7 @@ def test_nbval_fails_when_an_analysis_function_changes_a_figure(copied: Path):
     assert "- trend: -2.38 a year" in out or "+ trend: -2.38 a year" in out  # the changed finding
     artifact = copied / "artifacts" / "nbval" / FIXTURE.name
     assert f"kept at {artifact}" in out  # printed with the failure
+    assert f"{FIXTURE.name}: {artifact}" in out  # and listed in the summary (read from the failed reports)
     rerun = nbformat.read(artifact, as_version=4)
     committed = nbformat.read(FIXTURE, as_version=4)
     assert "trend: -2.38 a year" in _stdout_of(rerun)

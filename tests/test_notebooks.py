@@ -39,3 +39,28 @@ def test_every_notebook_is_collected_by_nbval_in_strict_mode(notebook: Path, req
     unchecked = [c.name for c in cells if not c.options["check"] or c.options["skip"]]
     assert unchecked == [], f"{notebook.name}: cells whose outputs nbval would not compare: {unchecked}"
     assert len({wiring.scheduling_group(c.nodeid) for c in cells}) == 1  # one worker runs them in order
+
+
+def test_a_notebook_is_run_whole_and_in_order_whatever_selects_or_reorders_its_cells(request: pytest.FixtureRequest) -> None:
+    """``--lf`` (only the failed cell), ``--ff`` (failed first) or a keyword picking one cell
+    would run a cell alone or out of order in a kernel whose earlier cells never ran."""
+    from types import SimpleNamespace
+
+    wiring = request.config.pluginmanager.get_plugin(str(ROOT / "conftest.py"))
+
+    class IPyNbCell(SimpleNamespace):  # what the wiring recognises a notebook cell by: its type's name
+        pass
+
+    a = [IPyNbCell(path=Path("a.ipynb"), cell_num=i, name=f"a{i}") for i in range(3)]
+    b = [IPyNbCell(path=Path("b.ipynb"), cell_num=i, name=f"b{i}") for i in range(2)]
+    t1, t2 = SimpleNamespace(name="t1"), SimpleNamespace(name="t2")
+    collected = [t1, *a, *b, t2]
+
+    def names(items: list) -> list[str]:
+        return [item.name for item in items]
+
+    assert names(wiring.whole_notebooks(collected, [a[2]])) == ["a0", "a1", "a2"]  # --lf after a2 failed
+    assert names(wiring.whole_notebooks(collected, [b[1], t1, a[2], a[0], a[1], t2, b[0]])) == [  # --ff
+        "b0", "b1", "t1", "a0", "a1", "a2", "t2"]
+    assert names(wiring.whole_notebooks(collected, [t1, t2])) == ["t1", "t2"]  # -m "not slow": no cell, none added
+    assert names(wiring.whole_notebooks(collected, collected)) == names(collected)

@@ -25,6 +25,7 @@ def test_papermill_help_lists_all_four_parameters_with_their_help(caplog: pytest
     from click.testing import CliRunner
     from papermill.cli import papermill
 
+    caplog.set_level(logging.WARNING, logger="papermill")
     result = CliRunner().invoke(papermill, ["--help-notebook", str(NOTEBOOK)])
     assert result.exit_code == 0, result.output
     text = result.output

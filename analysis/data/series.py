@@ -143,6 +143,8 @@ def _population_for(years: tuple[int, ...], area: str, series_dir: Path, column:
     asked = np.asarray(years, dtype=np.int64)
     at = np.searchsorted(known_years, asked, side="right") - 1  # the latest estimate at or before each year
     found = at >= 0
+    if not len(known_years):  # no estimate at all in this column: every year without one
+        at, values, known_years = np.zeros_like(asked), np.full(1, np.nan), np.zeros(1, dtype=np.int64)
     used = np.where(found, known_years[np.maximum(at, 0)], 0)
     frame = pd.DataFrame({
         "population": np.where(found, values[np.maximum(at, 0)], np.nan),

@@ -43,7 +43,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,6 +219,15 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     results: list[JobResult] = field(default_factory=list)
     seconds: float = 0.0
+    engine: str = ""  # the kernels the notebooks ran in: "fork", or "spawn" (asked for, or the zygote failed)
+
+    def warn(self, bars: Progress) -> Callable[[str], None]:
+        """A function that records a warning here and shows it on the progress output."""
+        def warn(message: str) -> None:
+            self.warnings.append(message)
+            bars.write(message)
+
+        return warn
 
     @property
     def exit_code(self) -> int:
@@ -341,7 +350,8 @@ def run_reports(
             (staging / "assets" / "notebook.css").write_text(css, encoding="utf-8")
             reset_failed_dir(final.parent / f".{final.name}.failed")
             bars.write(f"report [{param_sets[si].label}] -> {display_path(final)}/")
-        pool = Engine(engine or default_engine(), notebooks, jobs, timeout, svg=svg, warn=bars.write)
+        pool = Engine(engine or default_engine(), notebooks, jobs, timeout, svg=svg, warn=outcome.warn(bars))
+        outcome.engine = pool.settings.engine
         pending = {}
         for si, ps in enumerate(param_sets):
             staging = stagings[si][0]
@@ -427,7 +437,8 @@ def rerun_notebooks(
     bars = Progress(0, len(notebooks), enabled=progress)
     pool: Engine | None = None
     try:
-        pool = Engine(engine, notebooks, jobs, timeout, warn=bars.write)
+        pool = Engine(engine, notebooks, jobs, timeout, warn=outcome.warn(bars))
+        outcome.engine = pool.settings.engine
         futures = {
             pool.submit(Job(index=i, notebook=str(Path(p).resolve()), stem=Path(p).stem, mode="inplace",
                             cwd=str(Path(p).resolve().parent), check_only=check)): Path(p)
