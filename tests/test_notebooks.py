@@ -17,16 +17,21 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = ROOT / "notebooks"
 
 
+@pytest.fixture
+def wiring(request: pytest.FixtureRequest):
+    """The repository's conftest.py, as pytest loaded it."""
+    return request.config.pluginmanager.get_plugin(str(ROOT / "conftest.py"))
+
+
 def test_the_default_run_includes_the_notebooks(pytestconfig: pytest.Config) -> None:
     assert "notebooks" in pytestconfig.getini("testpaths")
     assert pytestconfig.pluginmanager.hasplugin("nbval")
 
 
 @pytest.mark.parametrize("notebook", sorted(NOTEBOOKS_DIR.glob("*.ipynb")), ids=lambda p: p.name)
-def test_every_notebook_is_collected_by_nbval_in_strict_mode(notebook: Path, request: pytest.FixtureRequest) -> None:
+def test_every_notebook_is_collected_by_nbval_in_strict_mode(notebook: Path, request: pytest.FixtureRequest, wiring) -> None:
     from nbval.plugin import IPyNbCell, IPyNbFile
 
-    wiring = request.config.pluginmanager.get_plugin(str(ROOT / "conftest.py"))  # the repository's conftest.py
     collectors = request.config.hook.pytest_collect_file(file_path=notebook, parent=request.session)
     nodes = [c for c in collectors if isinstance(c, IPyNbFile)]
     assert len(nodes) == 1, f"{notebook.name} is not collected by nbval once (name outside {wiring.NOTEBOOK_PATTERN}?)"
@@ -41,12 +46,10 @@ def test_every_notebook_is_collected_by_nbval_in_strict_mode(notebook: Path, req
     assert len({wiring.scheduling_group(c.nodeid) for c in cells}) == 1  # one worker runs them in order
 
 
-def test_a_notebook_is_run_whole_and_in_order_whatever_selects_or_reorders_its_cells(request: pytest.FixtureRequest) -> None:
+def test_a_notebook_is_run_whole_and_in_order_whatever_selects_or_reorders_its_cells(wiring) -> None:
     """``--lf`` (only the failed cell), ``--ff`` (failed first) or a keyword picking one cell
     would run a cell alone or out of order in a kernel whose earlier cells never ran."""
     from types import SimpleNamespace
-
-    wiring = request.config.pluginmanager.get_plugin(str(ROOT / "conftest.py"))
 
     class IPyNbCell(SimpleNamespace):  # what the wiring recognises a notebook cell by: its type's name
         pass

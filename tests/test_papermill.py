@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import traceback
 from pathlib import Path
 
 import pytest
@@ -19,37 +18,34 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "04_claims_check.ipynb"
 
 
-def test_papermill_help_lists_all_four_parameters_with_their_help(caplog: pytest.LogCaptureFixture) -> None:
-    # Papermill's own command (the click command behind the ``papermill`` script), run in this
-    # process: a new process would import papermill again (~3.5 s of CPU on the 2-core machine).
+def _papermill(caplog: pytest.LogCaptureFixture, *args: str) -> str:
+    """Papermill's own command (the click command behind the ``papermill`` script), run in this
+    process: a new process would import papermill again (~3.5 s of CPU on the 2-core machine); a
+    notebook still runs in a kernel of its own, started by Papermill as for any user. Returns what
+    it printed and logged: in this process its warnings are log records, not the script's stderr."""
     from click.testing import CliRunner
     from papermill.cli import papermill
 
-    caplog.set_level(logging.WARNING, logger="papermill")
-    result = CliRunner().invoke(papermill, ["--help-notebook", str(NOTEBOOK)])
-    assert result.exit_code == 0, result.output
-    text = result.output
+    caplog.set_level(logging.INFO, logger="papermill")
+    result = CliRunner().invoke(papermill, list(args))
+    log = result.output + caplog.text
+    assert result.exit_code == 0, f"{log[-3000:]}\n{result.exception!r}"
+    return log
+
+
+def test_papermill_help_lists_all_four_parameters_with_their_help(caplog: pytest.LogCaptureFixture) -> None:
+    text = _papermill(caplog, "--help-notebook", str(NOTEBOOK))
     for name in ("year", "area", "base_year", "output_dir"):
         assert f"  {name}: " in text, f"{name} missing from --help-notebook:\n{text}"
     assert "Optional[int]" in text and "London" in text and "focus year" in text
-    # In this process Papermill's parse warnings are log records, not the script's stderr.
-    assert "Unable to parse" not in text + caplog.text
+    assert "Unable to parse" not in text
 
 
 @pytest.mark.slow
 def test_papermill_runs_a_notebook_for_2019_without_parse_or_unknown_parameter_warnings(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    # Papermill's command in this process too (its warnings are log records, caught here): the
-    # notebook still runs in a kernel of its own, started by Papermill as for any user.
-    from click.testing import CliRunner
-    from papermill.cli import papermill
-
     out = tmp_path / "out.ipynb"
-    caplog.set_level(logging.INFO, logger="papermill")
-    result = CliRunner().invoke(papermill, [str(NOTEBOOK), str(out), "-p", "year", "2019", "--no-progress-bar",
-                                            "--cwd", str(tmp_path)])
-    log = result.output + caplog.text
-    assert result.exit_code == 0, (log + "".join(traceback.format_exception(*result.exc_info)) if result.exc_info else log)[-3000:]
+    log = _papermill(caplog, str(NOTEBOOK), str(out), "-p", "year", "2019", "--no-progress-bar", "--cwd", str(tmp_path))
     assert "Executing notebook with kernel" in caplog.text  # the log is really caught
     assert "Unable to parse" not in log and "unknown parameter" not in log.lower(), log[-3000:]
     nb = json.loads(out.read_text())

@@ -142,17 +142,15 @@ def _population_for(years: tuple[int, ...], area: str, series_dir: Path, column:
     known_years, values = _population_column(area, series_dir, column, stamp)
     asked = np.asarray(years, dtype=np.int64)
     at = np.searchsorted(known_years, asked, side="right") - 1  # the latest estimate at or before each year
-    found = at >= 0
-    if not len(known_years):  # no estimate at all in this column: every year without one
-        at, values, known_years = np.zeros_like(asked), np.full(1, np.nan), np.zeros(1, dtype=np.int64)
-    used = np.where(found, known_years[np.maximum(at, 0)], 0)
-    frame = pd.DataFrame({
-        "population": np.where(found, values[np.maximum(at, 0)], np.nan),
-        "population_year": pd.array(np.where(found, used, 0), dtype="Int64"),
+    found = at >= 0  # all False when the column holds no estimate at all
+    at = np.maximum(at, 0)
+    used = np.where(found, known_years[at], 0) if len(known_years) else np.zeros_like(asked)
+    population = np.where(found, values[at], np.nan) if len(known_years) else np.full(len(asked), np.nan)
+    return pd.DataFrame({
+        "population": population,
+        "population_year": pd.arrays.IntegerArray(used, ~found),  # <NA> where no estimate was used
         "carried_forward": found & (used != asked),
     }, index=pd.Index(asked, name="year"))
-    frame.loc[~found, "population_year"] = pd.NA
-    return frame
 
 
 @functools.lru_cache(maxsize=256)
