@@ -6,10 +6,15 @@ test keeps it in step with pyproject.toml instead (conda-forge names are the sam
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import time
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,3 +112,74 @@ def test_ci_runs_the_test_command() -> None:
 def test_readme_states_the_same_test_command() -> None:
     readme = ROOT / "README.md"
     assert TEST_COMMAND in readme.read_text(encoding="utf-8"), f"README.md does not give `{TEST_COMMAND}` as the test command"
+
+
+# --- the Makefile's environment: which interpreter, and when the venv is made again ------------
+
+FAKE_PYTHON = """#!/bin/sh
+# Stands in for a Python: logs its arguments; `-m venv [--clear] DIR` makes DIR/bin/python (this script).
+echo "$0 $*" >> "{log}"
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
+    for last; do :; done
+    mkdir -p "$last/bin" && cp "$0" "$last/bin/python"
+    [ "$3" = "--clear" ] && rm -f "$last"/.installed*
+fi
+exit 0
+"""
+
+
+def _make_setup(work: Path, python: Path, log: Path) -> list[str]:
+    """``make setup`` in ``work`` with ``python`` as the interpreter; returns the calls ``log`` got."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    log.unlink(missing_ok=True)
+    proc = subprocess.run(["make", "-s", "-f", str(ROOT / "Makefile"), "setup", f"PYTHON={python}", "VENV=venv"],
+                          cwd=work, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def _fake_python(path: Path, log: Path) -> Path:
+    path.write_text(FAKE_PYTHON.format(log=log))
+    path.chmod(0o755)
+    return path
+
+
+def test_make_setup_remakes_only_a_venv_it_made_with_another_interpreter(tmp_path: Path) -> None:
+    """The venv is made with --clear (which empties the folder) only when a stamp of make's own says
+    another interpreter made it: never a venv someone made by hand, never on a pin change alone."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    log = tmp_path / "calls.log"
+    first, second = _fake_python(tmp_path / "py_a", log), _fake_python(tmp_path / "py_b", log)
+
+    calls = _make_setup(tmp_path, first, log)
+    assert calls[0] == f"{first} -m venv venv" and any("pip install" in c for c in calls)
+    assert _make_setup(tmp_path, first, log) == []  # made, and nothing changed: nothing to do
+
+    calls = _make_setup(tmp_path, second, log)  # another interpreter: made again from scratch
+    assert calls[0] == f"{second} -m venv --clear venv"
+    assert sorted(p.name for p in (tmp_path / "venv").glob(".installed*")) == [f".installed-{str(second).replace('/', '_')}"]
+
+    later = time.time() + 5
+    os.utime(tmp_path / "pyproject.toml", (later, later))  # a pin changed: installed again, not cleared
+    calls = _make_setup(tmp_path, second, log)
+    assert calls[0] == f"{second} -m venv venv" and any("pip install" in c for c in calls)
+
+    mine = tmp_path / "mine"
+    (mine / "venv" / "bin").mkdir(parents=True)
+    (mine / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (mine / "venv" / "keep.txt").write_text("a venv someone made by hand")
+    calls = _make_setup(mine, first, log)
+    assert calls[0] == f"{first} -m venv venv"  # no --clear: make did not write it
+    assert (mine / "venv" / "keep.txt").is_file()
+
+
+def test_make_prefers_the_distributions_optimised_python_when_it_can_make_a_venv() -> None:
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    proc = subprocess.run(["make", "-s", "-f", str(ROOT / "Makefile"), "--eval", "print-python: ; @echo $(PYTHON)", "print-python"],
+                          capture_output=True, text=True, timeout=60, env={k: v for k, v in os.environ.items() if k != "PYTHON"})
+    assert proc.returncode == 0, proc.stderr
+    distro = Path("/usr/bin/python3.11")
+    usable = distro.exists() and subprocess.run([str(distro), "-c", "import ensurepip, venv"], capture_output=True).returncode == 0
+    assert proc.stdout.strip() == (str(distro) if usable else "python3.11")
