@@ -11,9 +11,9 @@ checked against the rules of the sentence layer (issue 10):
 * a partial year never ranked against whole years.
 
 The functions are called directly, not through the notebooks: one test per area, spread one at a
-time over the workers (conftest.SPREAD). Measured on the 2-core machine: 1.5-4 s an area, every
+time over the workers (conftest.SPREAD). Measured on the 2-core machine: 1-3 s an area, every
 year of it; the whole sweep (33 areas, about 760 area-years, plus the force-wide sentences per
-year) about 55 CPU-seconds, ~28 s on two workers (27 November 2026). London, Hackney and Sutton are swept in the quick edit loop, the other
+year) about 50 CPU-seconds, ~25 s on two workers (27 November 2026, `make test`'s Python). London, Hackney and Sutton are swept in the quick edit loop, the other
 boroughs in the full suite (``slow``). Hand-checked cases for a record, a tie, a zero, a one and a partial year follow the
 sweep; their expectations come from the series files named in each comment.
 """
