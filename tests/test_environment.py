@@ -128,13 +128,19 @@ exit 0
 """
 
 
+def _make_env() -> dict[str, str]:
+    """The environment for a make of the test's own: nothing a parent make (``make test PYTHON=…``)
+    passes down, no PYTHON of the caller's."""
+    return {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "PYTHON"}}
+
+
 def _make_setup(work: Path, python: Path, log: Path) -> list[str]:
     """``make setup`` in ``work`` with ``python`` as the interpreter; returns the calls ``log`` got."""
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     log.unlink(missing_ok=True)
     proc = subprocess.run(["make", "-s", "-f", str(ROOT / "Makefile"), "setup", f"PYTHON={python}", "VENV=venv"],
-                          cwd=work, capture_output=True, text=True, timeout=60)
+                          cwd=work, capture_output=True, text=True, timeout=60, env=_make_env())
     assert proc.returncode == 0, proc.stderr
     return log.read_text().splitlines() if log.exists() else []
 
@@ -178,7 +184,7 @@ def test_make_prefers_the_distributions_optimised_python_when_it_can_make_a_venv
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     proc = subprocess.run(["make", "-s", "-f", str(ROOT / "Makefile"), "--eval", "print-python: ; @echo $(PYTHON)", "print-python"],
-                          capture_output=True, text=True, timeout=60, env={k: v for k, v in os.environ.items() if k != "PYTHON"})
+                          capture_output=True, text=True, timeout=60, env=_make_env())
     assert proc.returncode == 0, proc.stderr
     distro = Path("/usr/bin/python3.11")
     usable = distro.exists() and subprocess.run([str(distro), "-c", "import ensurepip, venv"], capture_output=True).returncode == 0
