@@ -128,20 +128,22 @@ exit 0
 """
 
 
-def _make_env() -> dict[str, str]:
-    """The environment for a make of the test's own: nothing a parent make (``make test PYTHON=…``)
-    passes down, no PYTHON of the caller's."""
-    return {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "PYTHON"}}
+def _make(*args: str, cwd: Path | None = None) -> str:
+    """The project's Makefile run by ``make -s`` with ``args``, in an environment of the test's own
+    (nothing a parent make such as ``make test PYTHON=…`` passes down); returns what it printed."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    drop = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "PYTHON"}
+    proc = subprocess.run(["make", "-s", "-f", str(ROOT / "Makefile"), *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=60, env={k: v for k, v in os.environ.items() if k not in drop})
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
 
 
 def _make_setup(work: Path, python: Path, log: Path) -> list[str]:
     """``make setup`` in ``work`` with ``python`` as the interpreter; returns the calls ``log`` got."""
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
     log.unlink(missing_ok=True)
-    proc = subprocess.run(["make", "-s", "-f", str(ROOT / "Makefile"), "setup", f"PYTHON={python}", "VENV=venv"],
-                          cwd=work, capture_output=True, text=True, timeout=60, env=_make_env())
-    assert proc.returncode == 0, proc.stderr
+    _make("setup", f"PYTHON={python}", "VENV=venv", cwd=work)
     return log.read_text().splitlines() if log.exists() else []
 
 
@@ -181,11 +183,7 @@ def test_make_setup_remakes_only_a_venv_it_made_with_another_interpreter(tmp_pat
 
 
 def test_make_prefers_the_distributions_optimised_python_when_it_can_make_a_venv() -> None:
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
-    proc = subprocess.run(["make", "-s", "-f", str(ROOT / "Makefile"), "--eval", "print-python: ; @echo $(PYTHON)", "print-python"],
-                          capture_output=True, text=True, timeout=60, env=_make_env())
-    assert proc.returncode == 0, proc.stderr
+    chosen = _make("--eval", "print-python: ; @echo $(PYTHON)", "print-python").strip()
     distro = Path("/usr/bin/python3.11")
     usable = distro.exists() and subprocess.run([str(distro), "-c", "import ensurepip, venv"], capture_output=True).returncode == 0
-    assert proc.stdout.strip() == (str(distro) if usable else "python3.11")
+    assert chosen == (str(distro) if usable else "python3.11")
